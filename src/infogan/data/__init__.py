@@ -1,0 +1,93 @@
+"""Data sets as uint8 image tensors held in memory, with labels when the source has them.
+
+Batches are cut from the uint8 tensor and normalised to [-1, 1] on the training device, which is
+much faster than per-item loading for images this small.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from infogan.config import TrainConfig
+from infogan.data import folder, mnist
+from infogan.errors import InfoGANError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ImageData:
+    """images: (N, C, H, W) uint8; labels: (N,) int64 or None; name: where they came from."""
+
+    images: torch.Tensor
+    labels: torch.Tensor | None
+    name: str
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+
+def to_unit_range(images: torch.Tensor) -> torch.Tensor:
+    """uint8 [0, 255] -> float [-1, 1], the range of G's tanh output."""
+    return images.float().div_(127.5).sub_(1.0)
+
+
+def from_arrays(images: np.ndarray, labels: np.ndarray | None, name: str, size: int, channels: int) -> ImageData:
+    """(N, H, W) or (N, H, W, C) uint8 arrays -> ImageData, checked against the networks' input shape."""
+    if images.ndim == 3:
+        images = images[:, :, :, None]
+    if images.shape[1:] != (size, size, channels):
+        raise InfoGANError(
+            f"{name} has images of shape {images.shape[1:]} (H, W, C) but the model takes "
+            f"({size}, {size}, {channels}): set --image-size and --channels to match"
+        )
+    tensor = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
+    return ImageData(tensor, torch.from_numpy(labels) if labels is not None else None, name)
+
+
+def load_dataset(config: TrainConfig, split: str | None = None, data_dir: str | None = None) -> ImageData:
+    """The data set the config names, split `split` (default: the config's), from `data_dir` if given."""
+    split = split or config.split
+    data_dir = data_dir or config.data_dir
+    size, channels = config.image_size, config.channels
+    if config.dataset in ("mnist", "fashion-mnist"):
+        directory = Path(data_dir) if data_dir else mnist.standard_dir(config.dataset)
+        if directory is None and config.download:
+            directory = mnist.download(config.dataset, mnist.STANDARD_DIRS[config.dataset][-1])
+        if directory is None and config.dataset == "mnist":
+            log.info("no MNIST files given: using the 5,000 embedded MNIST digits (one split)")
+            images, labels = mnist.load_embedded_mnist()
+            return from_arrays(images, labels, "mnist-5k", size, channels)
+        if directory is None:
+            raise InfoGANError(
+                "Fashion-MNIST not found: apt-get install dataset-fashion-mnist, pass --data DIR, or add --download"
+            )
+        images, labels = mnist.load_idx_pair(directory, split)
+        return from_arrays(images, labels, f"{config.dataset}:{split} ({directory})", size, channels)
+    if config.dataset in ("celeba", "folder"):
+        if not data_dir:
+            raise InfoGANError(f"--dataset {config.dataset} needs --data DIR, the folder of images")
+        root = Path(data_dir)
+        celeba = config.dataset == "celeba"
+        files = folder.celeba_files(root, split) if celeba else None
+        crop = folder.CELEBA_CROP if celeba else None
+        images, labels = folder.load_folder(root, size, channels, crop, config.skip_bad_images, files)
+        return from_arrays(images, labels, f"{config.dataset} ({root})", size, channels)
+    raise InfoGANError(f"--dataset {config.dataset} has no loader")
+
+
+def batches(
+    data: ImageData, batch_size: int, generator: torch.Generator, rank: int = 0, world_size: int = 1
+) -> list[torch.Tensor]:
+    """One epoch of index batches: a seeded permutation, this rank's share, incomplete batch dropped.
+
+    With several processes each rank takes every world_size-th index, so ranks see disjoint images.
+    """
+    order = torch.randperm(len(data), generator=generator)[rank::world_size]
+    count = len(order) // batch_size
+    return list(order[: count * batch_size].view(count, batch_size))

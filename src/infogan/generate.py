@@ -1,0 +1,116 @@
+"""Use a trained model: load a run, generate sample grids, traversals and interpolations, encode images.
+
+Everything here runs the networks in eval mode (batch-norm running statistics), so an image depends
+on its own latent alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from infogan.checkpoint import load_checkpoint
+from infogan.config import TrainConfig
+from infogan.data import to_unit_range
+from infogan.errors import InfoGANError
+from infogan.latent import Latent, category_rows_latent, sample_latent, traversal_latent
+from infogan.networks import InfoGAN
+
+
+@dataclass
+class Run:
+    """A trained model with the config it was trained with."""
+
+    config: TrainConfig
+    model: InfoGAN
+    directory: Path
+    step: int
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+
+def build_model(config: TrainConfig) -> InfoGAN:
+    """The networks a config describes, freshly initialised."""
+    return InfoGAN(config.latent, config.image_size, config.channels, config.learn_std, config.spectral_norm)
+
+
+def resolve_device(name: str) -> torch.device:
+    """auto -> CUDA when present, else CPU; asking for CUDA without one is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise InfoGANError("--device cuda asked for, but PyTorch sees no CUDA device: use --device cpu")
+    return torch.device(name)
+
+
+def load_run(directory: str | Path, device: str = "auto") -> Run:
+    """Load a run folder's latest checkpoint (checkpoints/latest.pt) and its config."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InfoGANError(f"run folder {directory} does not exist")
+    state = load_checkpoint(directory / "checkpoints" / "latest.pt")
+    config = TrainConfig.from_dict(state["config"])
+    model = build_model(config)
+    model.load_state_dict(state["model"])
+    return Run(config, model.to(resolve_device(device)).eval(), directory, state["step"])
+
+
+def generate(model: InfoGAN, latent: Latent) -> torch.Tensor:
+    """G(z, c) in eval mode: (N, C, H, W) images in [-1, 1] on the CPU."""
+    return generate_from_inputs(model, latent.generator_input(model.spec))
+
+
+@torch.no_grad()
+def generate_from_inputs(model: InfoGAN, inputs: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """G on ready-made (N, input_dim) input vectors, in eval mode, in chunks; images on the CPU."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    images = torch.cat([model.generator(chunk.to(device)).float().cpu() for chunk in inputs.split(batch_size)])
+    model.train(was_training)
+    return images
+
+
+def sample_grid(model: InfoGAN, seed: int = 0, columns: int = 10) -> tuple[torch.Tensor, int]:
+    """Samples with the first categorical code fixed per row: (images, columns)."""
+    return generate(model, category_rows_latent(model.spec, columns, torch.Generator().manual_seed(seed))), columns
+
+
+def traversal(model: InfoGAN, code: int, seed: int = 0, steps: int = 10) -> tuple[torch.Tensor, int]:
+    """Continuous code `code` from -1 to 1 along each row: (images, columns)."""
+    if not 0 <= code < model.spec.continuous:
+        raise InfoGANError(f"--code {code} does not exist: the model has {model.spec.continuous} continuous code(s)")
+    return generate(model, traversal_latent(model.spec, code, steps, torch.Generator().manual_seed(seed))), steps
+
+
+def interpolation(model: InfoGAN, seed: int = 0, pairs: int = 8, steps: int = 10) -> tuple[torch.Tensor, int]:
+    """Each row goes linearly in G's input space from one generated image to another: (images, columns)."""
+    if steps < 2:
+        raise InfoGANError(f"--steps must be at least 2 (got {steps})")
+    generator = torch.Generator().manual_seed(seed)
+    start = sample_latent(model.spec, pairs, generator).generator_input(model.spec)  # (pairs, D)
+    end = sample_latent(model.spec, pairs, generator).generator_input(model.spec)
+    weights = torch.linspace(0, 1, steps).view(1, steps, 1)
+    inputs = (start[:, None] * (1 - weights) + end[:, None] * weights).flatten(0, 1)  # (pairs * steps, D)
+    return generate_from_inputs(model, inputs), steps
+
+
+@torch.no_grad()
+def encode(model: InfoGAN, images: torch.Tensor, batch_size: int = 500) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """Q's reading of real uint8 images (N, C, H, W) in eval mode:
+    (a list of (N, K_i) logits per categorical code, (N, n_cont) continuous means)."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    chunks = []
+    for chunk in images.split(batch_size):
+        logits, means, _ = model.q_head(model.trunk(to_unit_range(chunk.to(device))))
+        chunks.append((torch.cat([means, *logits], dim=1)).float().cpu())  # (n, n_cont + sum K)
+    model.train(was_training)
+    out = torch.cat(chunks)
+    means, logits = out[:, : model.spec.continuous], out[:, model.spec.continuous :]
+    return list(logits.split(list(model.spec.categorical), dim=1)), means

@@ -1,0 +1,113 @@
+"""Latent codes: noise z, categorical codes c_cat and continuous codes c_cont.
+
+The generator input is the concatenation [z, one_hot(c_cat_0), ..., one_hot(c_cat_k), c_cont].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+
+@dataclass(frozen=True)
+class LatentSpec:
+    """Sizes of the latent parts; any number of categorical codes and continuous codes."""
+
+    noise: int = 62
+    categorical: tuple[int, ...] = (10,)
+    continuous: int = 2
+
+    @property
+    def input_dim(self) -> int:
+        """Length of the generator's input vector."""
+        return self.noise + sum(self.categorical) + self.continuous
+
+    def code_names(self) -> list[str]:
+        """Names used in logs and files: cat0.., cont0.."""
+        return [f"cat{i}" for i in range(len(self.categorical))] + [f"cont{j}" for j in range(self.continuous)]
+
+
+@dataclass
+class Latent:
+    """A batch of latents kept in parts, so the information loss can read the codes back."""
+
+    noise: torch.Tensor  # (B, noise) in [-1, 1]
+    categorical: torch.Tensor  # (B, n_cat) int64 category indices
+    continuous: torch.Tensor  # (B, n_cont) in [-1, 1]
+
+    def generator_input(self, spec: LatentSpec) -> torch.Tensor:
+        """(B, spec.input_dim) float vector for G: noise, one-hot codes, continuous codes."""
+        one_hots = [
+            F.one_hot(self.categorical[:, i], size).to(self.noise.dtype) for i, size in enumerate(spec.categorical)
+        ]
+        return torch.cat([self.noise, *one_hots, self.continuous], dim=1)
+
+    def __len__(self) -> int:
+        return self.noise.shape[0]
+
+    def to(self, device: torch.device | str) -> Latent:
+        return Latent(self.noise.to(device), self.categorical.to(device), self.continuous.to(device))
+
+
+def sample_latent(
+    spec: LatentSpec, batch_size: int, generator: torch.Generator | None = None, device: str | torch.device = "cpu"
+) -> Latent:
+    """z ~ U(-1, 1), each categorical code ~ uniform over its values, continuous codes ~ U(-1, 1).
+
+    Drawn on the generator's device (CPU by default) so that runs are reproducible across devices,
+    then moved to `device`.
+    """
+    noise = torch.rand(batch_size, spec.noise, generator=generator) * 2 - 1
+    categorical = (
+        torch.stack([torch.randint(size, (batch_size,), generator=generator) for size in spec.categorical], dim=1)
+        if spec.categorical
+        else torch.zeros(batch_size, 0, dtype=torch.long)
+    )
+    continuous = torch.rand(batch_size, spec.continuous, generator=generator) * 2 - 1
+    return Latent(noise, categorical, continuous).to(device)
+
+
+def category_rows_latent(spec: LatentSpec, columns: int, generator: torch.Generator) -> Latent:
+    """Sample-grid latents: row r has the first categorical code fixed to r, columns vary the rest.
+
+    Each column shares one noise vector and one setting of the other codes across rows, so a row
+    shows what the category changes and a column what it keeps. Without categorical codes the
+    grid is 10 rows of independent samples.
+    """
+    rows = spec.categorical[0] if spec.categorical else 10
+    column_latent = sample_latent(spec, columns, generator)
+    latent = _repeat_rows(column_latent, rows)  # (rows * columns) latents, row-major
+    if spec.categorical:
+        latent.categorical[:, 0] = torch.arange(rows).repeat_interleave(columns)
+    else:
+        latent.noise = sample_latent(spec, rows * columns, generator).noise
+    return latent
+
+
+def traversal_latent(spec: LatentSpec, code: int, steps: int, generator: torch.Generator) -> Latent:
+    """Traversal of continuous code `code` from -1 to 1 along each row.
+
+    Rows are the values of the first categorical code (or 10 noise vectors without one); the noise
+    and every other code stay fixed, with the other continuous codes at 0.
+    """
+    if not 0 <= code < spec.continuous:
+        raise ValueError(f"continuous code {code} does not exist (the model has {spec.continuous})")
+    rows = spec.categorical[0] if spec.categorical else 10
+    base = sample_latent(spec, 1, generator)
+    latent = _repeat_rows(base, rows * steps)
+    latent.continuous.zero_()
+    latent.continuous[:, code] = torch.linspace(-1, 1, steps).repeat(rows)
+    if spec.categorical:
+        latent.categorical[:, 0] = torch.arange(rows).repeat_interleave(steps)
+    else:
+        latent.noise = sample_latent(spec, rows, generator).noise.repeat_interleave(steps, dim=0)
+    return latent
+
+
+def _repeat_rows(latent: Latent, times: int) -> Latent:
+    """Tile a batch `times` times: (B, ...) -> (times * B, ...)."""
+    return Latent(
+        latent.noise.repeat(times, 1), latent.categorical.repeat(times, 1), latent.continuous.repeat(times, 1)
+    )

@@ -1,0 +1,137 @@
+"""InfoGAN networks: generator G(z, c), discriminator trunk shared by D's head and Q's head.
+
+28x28 networks follow the paper's appendix (MNIST); 64x64 ones are DCGAN networks with the same
+1024-unit fully connected layers (faces, dSprites). Read top to bottom: Generator, Trunk, the two
+heads, then the InfoGAN container that holds them.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import torch
+from torch import nn
+
+from infogan.latent import LatentSpec
+
+# image size -> (spatial size after the fully connected layers, channels of each stride-2 stage in G)
+ARCHITECTURES: dict[int, tuple[int, tuple[int, ...]]] = {
+    28: (7, (128, 64)),  # paper: FC 7x7x128 -> deconv 64 -> deconv C
+    32: (8, (128, 64)),
+    64: (4, (512, 256, 128, 64)),  # DCGAN: 4x4x512 -> 256 -> 128 -> 64 -> C
+}
+LEAK = 0.1  # the paper's leaky ReLU slope
+
+
+class Generator(nn.Module):
+    """G: FC 1024 BN ReLU -> FC s*s*C0 BN ReLU -> (deconv 4x4/2 BN ReLU)* -> deconv 4x4/2 tanh."""
+
+    def __init__(self, input_dim: int, image_size: int, channels: int):
+        super().__init__()
+        base, widths = ARCHITECTURES[image_size]
+        self.base, self.width0 = base, widths[0]
+        self.fc = nn.Sequential(
+            nn.Linear(input_dim, 1024, bias=False),
+            nn.BatchNorm1d(1024),
+            nn.ReLU(inplace=True),
+            nn.Linear(1024, base * base * widths[0], bias=False),
+            nn.BatchNorm1d(base * base * widths[0]),
+            nn.ReLU(inplace=True),
+        )
+        layers: list[nn.Module] = []
+        for c_in, c_out in itertools.pairwise(widths):
+            layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True)]
+        layers += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), nn.Tanh()]
+        self.deconv = nn.Sequential(*layers)
+
+    def forward(self, latent_input: torch.Tensor) -> torch.Tensor:
+        x = self.fc(latent_input)  # (B, s*s*C0)
+        x = x.view(-1, self.width0, self.base, self.base)  # (B, C0, s, s)
+        return self.deconv(x)  # (B, C, H, W) in [-1, 1]
+
+
+class Trunk(nn.Module):
+    """Shared by D and Q: conv 4x4/2 64 lReLU -> (conv 4x4/2 BN lReLU)* -> FC 1024 BN lReLU."""
+
+    def __init__(self, image_size: int, channels: int, spectral_norm: bool = False):
+        super().__init__()
+        base, widths = ARCHITECTURES[image_size]
+        widths = widths[::-1]  # D mirrors G: 64 -> 128 (-> 256 -> 512)
+        norm = nn.utils.spectral_norm if spectral_norm else (lambda module: module)
+        layers: list[nn.Module] = [norm(nn.Conv2d(channels, widths[0], 4, 2, 1)), nn.LeakyReLU(LEAK, True)]
+        for c_in, c_out in itertools.pairwise(widths):
+            layers += [
+                norm(nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False)),
+                nn.BatchNorm2d(c_out),
+                nn.LeakyReLU(LEAK, True),
+            ]
+        self.conv = nn.Sequential(*layers)
+        self.fc = nn.Sequential(
+            norm(nn.Linear(base * base * widths[-1], 1024, bias=False)),
+            nn.BatchNorm1d(1024),
+            nn.LeakyReLU(LEAK, True),
+        )
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = self.conv(images)  # (B, C_last, s, s)
+        return self.fc(x.flatten(1))  # (B, 1024)
+
+
+class QHead(nn.Module):
+    """Q(c|x): FC 128 BN lReLU -> categorical logits, continuous means (and log-stds when learned)."""
+
+    def __init__(self, spec: LatentSpec, learn_std: bool):
+        super().__init__()
+        self.spec, self.learn_std = spec, learn_std
+        outputs = sum(spec.categorical) + spec.continuous * (2 if learn_std else 1)
+        self.net = nn.Sequential(
+            nn.Linear(1024, 128, bias=False), nn.BatchNorm1d(128), nn.LeakyReLU(LEAK, True), nn.Linear(128, outputs)
+        )
+
+    def forward(self, features: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor | None]:
+        """Returns (a list of (B, K_i) raw logits, (B, n_cont) means, (B, n_cont) log-stds or None)."""
+        out = self.net(features)
+        logits = list(out[:, : sum(self.spec.categorical)].split(list(self.spec.categorical), dim=1))
+        cont = out[:, sum(self.spec.categorical) :]
+        if self.learn_std:
+            return logits, cont[:, : self.spec.continuous], cont[:, self.spec.continuous :]
+        return logits, cont, None
+
+
+class InfoGAN(nn.Module):
+    """Container of the four parameter groups: generator, trunk, d_head, q_head."""
+
+    def __init__(
+        self,
+        spec: LatentSpec,
+        image_size: int,
+        channels: int,
+        learn_std: bool = False,
+        spectral_norm: bool = False,
+    ):
+        super().__init__()
+        if image_size not in ARCHITECTURES:
+            raise ValueError(f"image size {image_size} has no network; choose one of {sorted(ARCHITECTURES)}")
+        self.spec = spec
+        self.generator = Generator(spec.input_dim, image_size, channels)
+        self.trunk = Trunk(image_size, channels, spectral_norm)
+        self.d_head = nn.Linear(1024, 1)  # D(x) as a logit
+        self.q_head = QHead(spec, learn_std)
+        self.apply(init_weights)
+
+    def discriminate(self, images: torch.Tensor) -> tuple[torch.Tensor, tuple]:
+        """One trunk pass for both heads: (D logits (B,), Q's outputs)."""
+        features = self.trunk(images)
+        return self.d_head(features).squeeze(1), self.q_head(features)
+
+
+def init_weights(module: nn.Module) -> None:
+    """Weights ~ N(0, 0.02) as in DCGAN and InfoGAN; batch-norm scales ~ N(1, 0.02), biases 0."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        weight = getattr(module, "weight_orig", module.weight)  # spectral norm keeps the raw weight here
+        nn.init.normal_(weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
