@@ -59,6 +59,30 @@ def load_run(directory: str | Path, device: str = "auto") -> Run:
     return Run(config, model.to(resolve_device(device)).eval(), directory, state["step"])
 
 
+@torch.no_grad()
+def recalibrate_batch_norm(model: InfoGAN, batch_size: int, seed: int = 0, batches: int = 50) -> None:
+    """Recompute G's batch-norm population statistics as exact means over fresh latent batches.
+
+    Training runs G on batch statistics; the exponential running averages lag behind weights that
+    move at lr 1e-3, and eval-mode samples drawn with them were noise where train-mode samples were
+    clean digits. Training never reads these buffers, so this changes no optimisation step.
+    """
+    layers = [m for m in model.generator.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    momenta = [layer.momentum for layer in layers]
+    for layer in layers:
+        layer.reset_running_stats()
+        layer.momentum = None  # cumulative average
+    was_training = model.training
+    model.generator.train()
+    generator = torch.Generator().manual_seed(seed)
+    device = next(model.parameters()).device
+    for _ in range(batches):
+        model.generator(sample_latent(model.spec, batch_size, generator).generator_input(model.spec).to(device))
+    for layer, momentum in zip(layers, momenta, strict=True):
+        layer.momentum = momentum
+    model.train(was_training)
+
+
 def generate(model: InfoGAN, latent: Latent) -> torch.Tensor:
     """G(z, c) in eval mode: (N, C, H, W) images in [-1, 1] on the CPU."""
     return generate_from_inputs(model, latent.generator_input(model.spec))

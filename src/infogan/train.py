@@ -221,6 +221,7 @@ def train(config: TrainConfig, resume: bool = False, overwrite: bool = False) ->
         # --- end of an epoch (or of the run): images from the fixed latents, checkpoint
         if batch_in_epoch == len(order):
             epoch, batch_in_epoch, epoch_rng_state = epoch + 1, 0, data_rng.get_state()
+        generate.recalibrate_batch_norm(model, config.batch_size, config.seed)
         write_epoch_images(model, run, epoch, config.seed)
         checkpoint()
         metrics.write(json.dumps({"event": "epoch", "step": step, "epoch": epoch, **last}) + "\n")

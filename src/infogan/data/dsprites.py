@@ -207,12 +207,6 @@ def sample_factors(n: int, rng: np.random.Generator) -> np.ndarray:
     return rng.integers(0, FACTOR_SIZES, size=(n, len(FACTOR_SIZES)))
 
 
-def sample_images_and_factors(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """A uniform draw of n sprites: factor classes (n, 5) int64 and images (n, 64, 64) uint8."""
-    classes = sample_factors(n, rng)
-    return classes, render(classes)
-
-
 def _render_chunks(indices: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (start, images (<= _CHUNK, 64, 64)) through `indices` chunk by chunk, to bound memory."""
     for start in range(0, len(indices), _CHUNK):
@@ -227,7 +221,7 @@ def default_cache_dir() -> Path:
 class DSprites:
     """The dSprites grid as a dataset and as a ground truth for the disentanglement metrics.
 
-    Images are rendered on demand (about 10 us each); `load_cache` renders the whole set once into a
+    Images are rendered on demand (about 30 us each); `load_cache` renders the whole set once into a
     bit-packed file (~400 MB in memory) for training loops that want plain lookups.
     """
 
@@ -281,6 +275,11 @@ class DSprites:
         partial.replace(path)
         self._packed = packed
         return path
+
+
+def sample_images_and_factors(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A uniform draw of n sprites: factor classes (n, 5) int64 and images (n, 64, 64) uint8."""
+    return DSprites().sample(n, rng)
 
 
 def write_npz(path: str | Path, indices: np.ndarray | None = None) -> None:

@@ -1,0 +1,50 @@
+"""Small data sets made by the tests: IDX files cut from the embedded digits, and image folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from infogan.data.idx import write_idx
+from infogan.data.mnist import load_embedded_mnist
+
+torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="session")
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    return load_embedded_mnist()
+
+
+@pytest.fixture(scope="session")
+def mnist_dir(tmp_path_factory: pytest.TempPathFactory, digits) -> Path:
+    """A folder of the four standard MNIST IDX files (gzipped): 160 training and 80 test digits."""
+    images, labels = digits
+    directory = tmp_path_factory.mktemp("mnist")
+    write_idx(directory / "train-images-idx3-ubyte.gz", images[:160])
+    write_idx(directory / "train-labels-idx1-ubyte.gz", labels[:160].astype(np.uint8))
+    write_idx(directory / "t10k-images-idx3-ubyte.gz", images[4000:4080])
+    write_idx(directory / "t10k-labels-idx1-ubyte.gz", labels[4000:4080].astype(np.uint8))
+    return directory
+
+
+def write_images(folder: Path, count: int, size: tuple[int, int], mode: str = "RGB", suffix: str = ".png") -> None:
+    """`count` random images of `size` (W, H) in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(count)
+    channels = 3 if mode == "RGB" else 1
+    for i in range(count):
+        pixels = rng.integers(0, 256, (size[1], size[0], channels), dtype=np.uint8)
+        Image.fromarray(pixels.squeeze(2) if channels == 1 else pixels, mode).save(folder / f"{i:06d}{suffix}")
+
+
+@pytest.fixture
+def class_folder(tmp_path: Path) -> Path:
+    """Two class subfolders of differently sized and moded images."""
+    write_images(tmp_path / "cats", 5, (40, 30), "RGB", ".jpg")
+    write_images(tmp_path / "dogs", 3, (30, 50), "L", ".png")
+    return tmp_path

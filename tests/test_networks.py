@@ -1,0 +1,42 @@
+import pytest
+import torch
+
+from infogan.latent import LatentSpec, sample_latent
+from infogan.networks import InfoGAN
+
+
+@pytest.mark.parametrize(("size", "channels"), [(28, 1), (32, 1), (64, 3)])
+def test_shapes(size, channels):
+    spec = LatentSpec(noise=7, categorical=(10, 3), continuous=2)
+    model = InfoGAN(spec, size, channels, learn_std=True)
+    latent = sample_latent(spec, 4)
+    images = model.generator(latent.generator_input(spec))
+    assert images.shape == (4, channels, size, size)
+    assert images.abs().max() <= 1
+    d_logits, (logits, means, log_stds) = model.discriminate(images)
+    assert d_logits.shape == (4,)
+    assert [x.shape for x in logits] == [(4, 10), (4, 3)]
+    assert means.shape == (4, 2) and log_stds.shape == (4, 2)
+
+
+def test_paper_layers_28():
+    model = InfoGAN(LatentSpec(62, (10,), 2), 28, 1)
+    assert model.generator.fc[0].in_features == 74 and model.generator.fc[0].out_features == 1024
+    assert model.generator.fc[3].out_features == 7 * 7 * 128
+    convs = [m for m in model.trunk.conv if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [64, 128]
+    assert model.trunk.fc[0].out_features == 1024
+    assert model.q_head.net[0].out_features == 128 and model.q_head.net[-1].out_features == 12
+
+
+def test_weights_are_normal_002():
+    model = InfoGAN(LatentSpec(62, (10,), 2), 28, 1)
+    weight = model.generator.fc[3].weight  # 1024 x 6272 draws
+    assert abs(weight.mean().item()) < 1e-3
+    assert weight.std().item() == pytest.approx(0.02, rel=0.02)
+
+
+def test_spectral_norm_option():
+    model = InfoGAN(LatentSpec(5, (), 3), 64, 1, spectral_norm=True)
+    assert hasattr(model.trunk.conv[0], "weight_orig")
+    assert model.trunk(torch.zeros(2, 1, 64, 64)).shape == (2, 1024)
