@@ -37,12 +37,16 @@ RUN_FILES = ("config.json", "metrics.jsonl", "summary.json", "checkpoints", "sam
 
 
 def make_optimizers(model: InfoGAN, config: TrainConfig) -> dict[str, torch.optim.Adam]:
-    """Adam per parameter group: D (trunk and D head), G (generator), Q (Q head)."""
-    betas = (config.beta1, config.beta2)
+    """Adam per parameter group: D (trunk and D head), G (generator), Q (Q head).
+
+    The fused implementation updates each tensor in one pass instead of a chain of element-wise
+    kernels: the same update up to floating-point rounding, 2-3x faster on CPU (benchmarks/train_speed.py).
+    """
+    options = {"betas": (config.beta1, config.beta2), "fused": True}
     return {
-        "d": torch.optim.Adam([*model.trunk.parameters(), *model.d_head.parameters()], config.lr_d, betas),
-        "g": torch.optim.Adam(model.generator.parameters(), config.lr_g, betas),
-        "q": torch.optim.Adam(model.q_head.parameters(), config.lr_q, betas),
+        "d": torch.optim.Adam([*model.trunk.parameters(), *model.d_head.parameters()], config.lr_d, **options),
+        "g": torch.optim.Adam(model.generator.parameters(), config.lr_g, **options),
+        "q": torch.optim.Adam(model.q_head.parameters(), config.lr_q, **options),
     }
 
 

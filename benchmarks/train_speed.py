@@ -1,0 +1,165 @@
+"""Training speed of infogan's step against a plain eager PyTorch loop of the same networks and losses.
+
+Both run alternately in one process on the same data, batch size and threads, after warm-up, so
+their ratio is robust to the machine's load; absolute figures from different runs are not
+comparable. Also prints the FLOPs of one step (torch.utils.flop_counter), the achieved rate as a
+fraction of this machine's float32 matrix-multiply peak measured here, and peak resident memory.
+
+    python benchmarks/train_speed.py --batch-size 64 --rounds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.flop_counter import FlopCounterMode
+
+from infogan.config import preset_config
+from infogan.data import load_dataset, to_unit_range
+from infogan.generate import build_model, resolve_device
+from infogan.latent import sample_latent
+from infogan.train import make_optimizers, train_step
+
+
+def plain_loop(config, data_images, device):
+    """The yardstick: the loop a careful user writes from the paper and the PyTorch DCGAN example.
+
+    DataLoader over a float TensorDataset, one Adam for D (trunk, D head, Q head) and one for G,
+    L_I added to both losses as in the authors' code, full backward passes.
+    """
+    model = build_model(config).to(device)
+    spec = model.spec
+    opt_d = torch.optim.Adam(
+        [*model.trunk.parameters(), *model.d_head.parameters(), *model.q_head.parameters()],
+        config.lr_d,
+        (config.beta1, config.beta2),
+    )
+    opt_g = torch.optim.Adam(model.generator.parameters(), config.lr_g, (config.beta1, config.beta2))
+    floats = TensorDataset(to_unit_range(data_images))
+    loader = DataLoader(floats, batch_size=config.batch_size, shuffle=True, drop_last=True)
+
+    def info_loss(features, latent):
+        logits, means, _ = model.q_head(features)
+        cat = sum(F.cross_entropy(lg, latent.categorical[:, i]) for i, lg in enumerate(logits))
+        cont = (0.5 * (latent.continuous - means) ** 2).mean(0).sum()
+        return config.info_weight_cat * cat + config.info_weight_cont * cont
+
+    def steps():
+        while True:
+            for (real,) in loader:
+                real = real.to(device)
+                latent = sample_latent(spec, config.batch_size, device=device)
+                fake = model.generator(latent.generator_input(spec))
+                opt_d.zero_grad()
+                real_logits = model.d_head(model.trunk(real)).squeeze(1)
+                fake_features = model.trunk(fake.detach())
+                fake_logits = model.d_head(fake_features).squeeze(1)
+                loss_d = (
+                    F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+                    + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+                    + info_loss(fake_features, latent)
+                )
+                loss_d.backward()
+                opt_d.step()
+                opt_g.zero_grad()
+                features = model.trunk(fake)
+                logits = model.d_head(features).squeeze(1)
+                loss_g = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+                loss_g = loss_g + info_loss(features, latent)
+                loss_g.backward()
+                opt_g.step()
+                yield
+
+    return steps()
+
+
+def our_loop(config, data_images, device):
+    """infogan's training step on the in-memory uint8 data, batched as train.train does."""
+    model = build_model(config).to(device)
+    optimizers = make_optimizers(model, config)
+    images = data_images.to(device)
+    generator = torch.Generator().manual_seed(0)
+
+    def steps():
+        while True:
+            for indices in torch.randperm(len(images), generator=generator).split(config.batch_size)[:-1]:
+                real = to_unit_range(images[indices])
+                latent = sample_latent(model.spec, config.batch_size, generator, device)
+                train_step(model, optimizers, real, latent, config)
+                yield
+
+    return steps()
+
+
+def images_per_second(steps, count: int, batch_size: int, device) -> float:
+    start = time.perf_counter()
+    for _ in range(count):
+        next(steps)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return count * batch_size / (time.perf_counter() - start)
+
+
+def matmul_peak(size: int = 2048, repeats: int = 10) -> float:
+    """Float32 matrix-multiply rate of this machine (FLOP/s), the best of several timings."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", default="mnist")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=10, help="steps per timed round")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating timed rounds of each loop")
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+
+    device = resolve_device(args.device)
+    config = preset_config(args.preset, batch_size=args.batch_size)
+    data = load_dataset(config).images
+    torch.manual_seed(0)
+    plain = plain_loop(config, data, device)
+    ours = our_loop(config, data, device)
+    for steps in (plain, ours):  # warm-up
+        images_per_second(steps, 3, args.batch_size, device)
+
+    plain_rates, our_rates = [], []
+    for _ in range(args.rounds):
+        plain_rates.append(images_per_second(plain, args.steps, args.batch_size, device))
+        our_rates.append(images_per_second(ours, args.steps, args.batch_size, device))
+    plain_rate, our_rate = statistics.median(plain_rates), statistics.median(our_rates)
+
+    flops = {}
+    for name, steps in (("plain", plain), ("ours", ours)):
+        with FlopCounterMode(display=False) as counter:
+            next(steps)
+        flops[name] = counter.get_total_flops() / args.batch_size
+    flops_per_image = flops["ours"]
+    peak = matmul_peak()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    print(f"device {device}, threads {torch.get_num_threads()}, preset {args.preset}, batch {args.batch_size}")
+    print(f"plain eager loop   {plain_rate:8.1f} images/s  (rounds: {', '.join(f'{r:.0f}' for r in plain_rates)})")
+    print(f"infogan            {our_rate:8.1f} images/s  (rounds: {', '.join(f'{r:.0f}' for r in our_rates)})")
+    print(f"ratio              {our_rate / plain_rate:8.2f}x")
+    print(f"FLOPs per image    {flops['plain'] / 1e9:8.3f} GFLOP plain, {flops_per_image / 1e9:.3f} infogan")
+    print(f"matmul peak        {peak / 1e9:8.1f} GFLOP/s (float32 {2048}^2 matmul, best of 10)")
+    achieved = our_rate * flops_per_image
+    print(f"achieved           {achieved / 1e9:8.1f} GFLOP/s = {achieved / peak:.0%} of peak (infogan)")
+    print(f"peak resident      {rss:8.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
