@@ -72,7 +72,7 @@ class TrainConfig:
     amp: bool = option(False, "bf16 autocast on CUDA")
     log_every: int = option(50, "steps between metrics-log lines")
     keep_epoch_checkpoints: bool = option(False, "keep checkpoints/epoch-NNNN.pt besides latest.pt")
-    keep_checkpoints: int = option(3, "checkpoints/step-NNNNNNNN.pt kept: the newest K saves (latest.pt is the last)")
+    keep_checkpoints: int = option(2, "checkpoints/step-NNNNNNNN.pt kept: the newest K saves (latest.pt is the last)")
     checkpoint_every: int = option(0, "steps between checkpoints besides each epoch's end (0: epoch ends only)")
     skip_nonfinite: bool = option(False, "skip a D or G update whose loss or gradients are non-finite, not stop")
     version: int = CONFIG_VERSION

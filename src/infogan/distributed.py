@@ -100,14 +100,16 @@ class Processes:
         dist.all_gather_object(values, value, group=self.control)
         return values
 
-    def check_identical(self, model: torch.nn.Module) -> None:
-        """Stop the run if any replica's weights or buffers differ from rank 0's, bit for bit."""
+    def check_identical(self, model: torch.nn.Module) -> list[str]:
+        """Stop the run if any replica's weights or buffers differ from rank 0's, bit for bit;
+        returns each process's fingerprint (none for a single process)."""
         if self.world_size == 1:
-            return
+            return []
         prints = self.gather(state_fingerprint(model.state_dict()))
         if len(set(prints)) != 1:
             raise InfoGANError(f"model replicas diverged across processes (fingerprints {prints}): please report this")
         log.info("weights identical on all %d processes (fingerprint %s)", self.world_size, prints[0][:12])
+        return prints
 
     def barrier(self) -> None:
         if self.world_size > 1:

@@ -259,7 +259,7 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
         processes.broadcast_state(model)
         if not all(bool(t.isfinite().all()) for t in model.state_dict().values() if t.is_floating_point()):
             raise InfoGANError(f"the weights became non-finite by step {step}: {nonfinite_advice(run)}")
-        processes.check_identical(model)
+        fingerprints = processes.check_identical(model)
         latents = processes.gather(latent_rng.get_state())  # each process draws its own latents
         if main:
             state = {
@@ -274,6 +274,7 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
             saved = save_rotating(state, run / "checkpoints", config.keep_checkpoints)
             if config.keep_epoch_checkpoints and batch_in_epoch == 0:
                 shutil.copyfile(saved, run / "checkpoints" / f"epoch-{epoch:04d}.pt")
+            write({"event": "checkpoint", "step": step, "file": saved.name, "replica_fingerprints": fingerprints})
 
     model.train()
     last: dict[str, float] = {}
