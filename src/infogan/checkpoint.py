@@ -1,15 +1,20 @@
-"""Checkpoints: one versioned schema, written atomically, loaded with weights_only=True.
+"""Checkpoints: one versioned schema, written atomically, checksummed, loaded with weights_only=True.
 
-Schema (FORMAT_VERSION 1): {"format", "config", "model", "optimizers", "step", "epoch",
+Schema (FORMAT_VERSION 2): {"format", "checksum", "config", "model", "optimizers", "step", "epoch",
 "batch_in_epoch", "rng": {"torch", "data_epoch", "latent", "cuda"?}}. Tensors, numbers, strings,
-lists and dicts only, so loading runs no pickled code.
+lists and dicts only, so loading runs no pickled code. "checksum" is a SHA-256 of everything else:
+torch.load does not check the zip's CRCs, and a flipped byte in tensor data loads silently.
+Format 1 (no checksum) is still read.
+
+A run folder keeps checkpoints/step-NNNNNNNN.pt for the last K saves and latest.pt, a hard link to
+(or, where links are not supported, a copy of) the newest.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-import pickle
-import zipfile
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +22,37 @@ import torch
 
 from infogan.errors import InfoGANError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+KEYS = ("config", "model", "optimizers", "step", "epoch", "batch_in_epoch", "rng")
+LATEST = "latest.pt"
+
+
+def checksum(value: Any, digest: Any = None) -> str:
+    """SHA-256 over nested dicts/lists of tensors and plain values, in order (tensors: dtype, shape, bytes)."""
+    digest = digest or hashlib.sha256()
+    if isinstance(value, torch.Tensor):
+        tensor = value.detach().cpu().contiguous()
+        digest.update(f"T{tensor.dtype}{tuple(tensor.shape)}".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            digest.update(f"K{key!r}".encode())
+            checksum(item, digest)
+    elif isinstance(value, (list, tuple)):
+        digest.update(f"L{len(value)}".encode())
+        for item in value:
+            checksum(item, digest)
+    else:
+        digest.update(f"V{value!r}".encode())
+    return digest.hexdigest()
+
+
+def _fsync_directory(directory: Path) -> None:
+    handle = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(handle)  # make a rename in this folder durable
+    finally:
+        os.close(handle)
 
 
 def save_checkpoint(state: dict[str, Any], path: str | Path) -> None:
@@ -26,16 +61,43 @@ def save_checkpoint(state: dict[str, Any], path: str | Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")
-    with open(partial, "wb") as handle:
-        torch.save({"format": FORMAT_VERSION, **state}, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
-    directory = os.open(path.parent, os.O_RDONLY)
     try:
-        os.fsync(directory)  # make the rename itself durable
-    finally:
-        os.close(directory)
+        with open(partial, "wb") as handle:
+            torch.save({"format": FORMAT_VERSION, "checksum": checksum(state), **state}, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise InfoGANError(f"could not write checkpoint {path} ({error}); the previous one is kept") from None
+    _fsync_directory(path.parent)
+
+
+def step_path(directory: Path, step: int) -> Path:
+    return directory / f"step-{step:08d}.pt"
+
+
+def saved_steps(directory: Path) -> list[Path]:
+    """The kept step-NNNNNNNN.pt checkpoints of a folder, oldest first."""
+    return sorted(directory.glob("step-[0-9]*.pt")) if directory.is_dir() else []
+
+
+def save_rotating(state: dict[str, Any], directory: str | Path, keep: int) -> Path:
+    """Save as step-NNNNNNNN.pt, point latest.pt at it atomically, keep only the newest `keep` steps."""
+    directory = Path(directory)
+    path = step_path(directory, state["step"])
+    save_checkpoint(state, path)
+    partial = directory / (LATEST + ".part")
+    partial.unlink(missing_ok=True)
+    try:
+        os.link(path, partial)
+    except OSError:  # a file system without hard links
+        shutil.copyfile(path, partial)
+    os.replace(partial, directory / LATEST)
+    _fsync_directory(directory)
+    for old in saved_steps(directory)[:-keep]:
+        old.unlink()
+    return path
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -45,13 +107,23 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise InfoGANError(f"checkpoint {path} not found: train the run first (infogan train --out ...)")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
-    except (RuntimeError, pickle.UnpicklingError, zipfile.BadZipFile, EOFError, OSError) as error:
+    # A damaged zip or pickle stream surfaces as almost any exception type (RuntimeError, UnpicklingError,
+    # KeyError from the unpickler's memo, UnicodeDecodeError, ...), depending on which byte is hit; the
+    # tests flip every byte of a file to check this. Whatever fails to deserialise is a corrupt file.
+    except Exception as error:
         raise InfoGANError(f"checkpoint {path} is corrupt ({str(error).splitlines()[0]})") from None
-    if not isinstance(state, dict) or "format" not in state:
+    if not isinstance(state, dict) or not isinstance(state.get("format"), int):
         raise InfoGANError(f"{path} is not an infogan checkpoint")
     if state["format"] > FORMAT_VERSION:
         raise InfoGANError(
             f"checkpoint {path} has format {state['format']}, newer than this infogan reads ({FORMAT_VERSION}): "
             "upgrade infogan"
         )
+    missing = [key for key in KEYS if key not in state]
+    if missing:
+        raise InfoGANError(f"checkpoint {path} is incomplete (no {', '.join(missing)}): it is corrupt")
+    if state["format"] >= 2:
+        body = {key: value for key, value in state.items() if key not in ("format", "checksum")}
+        if state.get("checksum") != checksum(body):
+            raise InfoGANError(f"checkpoint {path} is corrupt (its checksum does not match its contents)")
     return state

@@ -17,11 +17,20 @@ from pathlib import Path
 
 from infogan import generate
 from infogan.config import DATASETS, DEVICES, PRESETS, SPLITS, TrainConfig, flag, preset_config
-from infogan.errors import InfoGANError
+from infogan.distributed import env_rank
+from infogan.errors import InfoGANError, TrainingInterrupted
 from infogan.visualize import save_grid
 
 CHOICES = {"dataset": DATASETS, "split": SPLITS, "device": DEVICES}
 NOT_FLAGS = ("preset", "version")
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage mistakes (unknown flag, preset or choice, a value of the wrong type) become InfoGANError,
+    so they print as one line like every other bad input instead of the whole usage text."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        raise InfoGANError(f"{message} (see `{self.prog} --help`)")
 
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
@@ -63,7 +72,8 @@ def command_train(args: argparse.Namespace) -> None:
     from infogan.train import train
 
     run = train(config_from_args(args), resume=bool(args.resume), overwrite=args.overwrite)
-    print(run)
+    if env_rank() == 0:
+        print(run)
 
 
 def write_png(run: generate.Run, images_and_columns: tuple, out: str | None, default_name: str) -> None:
@@ -108,14 +118,15 @@ def command_encode(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="infogan", description="Train InfoGAN models and look at their codes.")
+    parser = Parser(prog="infogan", description="Train InfoGAN models and look at their codes.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a model, writing a run folder")
     train.add_argument("--preset", default="mnist", choices=sorted(PRESETS), help="named starting configuration")
-    train.add_argument("--resume", metavar="RUN", help="continue RUN from its latest checkpoint")
-    train.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
+    existing = train.add_mutually_exclusive_group()
+    existing.add_argument("--resume", metavar="RUN", help="continue RUN from its latest checkpoint")
+    existing.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
     add_config_flags(train)
     train.set_defaults(handler=command_train)
 
@@ -145,12 +156,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    argv = sys.argv[1:] if argv is None else argv
+    level = logging.INFO if env_rank() == 0 else logging.WARNING  # under torchrun rank 0 speaks for all
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
+        args = build_parser().parse_args(argv)
         args.handler(args)
     except InfoGANError as error:
-        if args.debug:
+        if "--debug" in argv:
             raise
         print(f"infogan: error: {error}", file=sys.stderr)
         sys.exit(2)
+    except TrainingInterrupted as stopped:
+        print(f"infogan: {stopped}", file=sys.stderr)
+        sys.exit(128 + stopped.signal_number)  # the shell's convention for a process stopped by a signal
+    except KeyboardInterrupt:  # before training started: nothing to save
+        if "--debug" in argv:
+            raise
+        print("infogan: interrupted before training started; nothing was written", file=sys.stderr)
+        sys.exit(130)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +72,9 @@ class TrainConfig:
     amp: bool = option(False, "bf16 autocast on CUDA")
     log_every: int = option(50, "steps between metrics-log lines")
     keep_epoch_checkpoints: bool = option(False, "keep checkpoints/epoch-NNNN.pt besides latest.pt")
+    keep_checkpoints: int = option(2, "checkpoints/step-NNNNNNNN.pt kept: the newest K saves (latest.pt is the last)")
+    checkpoint_every: int = option(0, "steps between checkpoints besides each epoch's end (0: epoch ends only)")
+    skip_nonfinite: bool = option(False, "skip a D or G update whose loss or gradients are non-finite, not stop")
     version: int = CONFIG_VERSION
 
     @property
@@ -94,6 +100,8 @@ class TrainConfig:
             (self.epochs >= 1, "epochs", "must be at least 1"),
             (self.steps is None or self.steps >= 1, "steps", "must be at least 1"),
             (self.log_every >= 1, "log_every", "must be at least 1"),
+            (self.keep_checkpoints >= 1, "keep_checkpoints", "must be at least 1"),
+            (self.checkpoint_every >= 0, "checkpoint_every", "must be 0 (epoch ends only) or more"),
         ]
         for ok, name, message in checks:
             if not ok:
@@ -113,9 +121,8 @@ class TrainConfig:
         unknown = sorted(set(values) - names)
         if unknown:
             raise InfoGANError(f"unknown option(s) {', '.join(unknown)}: check the name (or upgrade infogan)")
-        values = dict(values)
-        if "categorical" in values:
-            values["categorical"] = tuple(values["categorical"])
+        hints = typing.get_type_hints(cls)
+        values = {name: _checked(name, hints[name], value) for name, value in values.items()}
         return cls(**values)
 
     def save(self, path: Path) -> None:
@@ -130,6 +137,34 @@ class TrainConfig:
         except json.JSONDecodeError as error:
             raise InfoGANError(f"{path} is not valid JSON ({error}): restore it from the checkpoint") from None
         return cls.from_dict(values)
+
+
+def _checked(name: str, kind: Any, value: Any) -> Any:
+    """`value` as field `name`'s type (int, float, bool, str, optional, tuple of int), or an InfoGANError.
+
+    Hand-edited config.json files and checkpoints reach from_dict; a wrong type must not become a
+    TypeError deep inside validation or training.
+    """
+    options = _options(kind)
+    if value is None and type(None) in options:
+        return None
+    base = options[0]
+    if base is float and isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    if base in (int, str, bool) and type(value) is base:
+        return value
+    if typing.get_origin(base) is tuple and isinstance(value, (list, tuple)) and all(type(v) is int for v in value):
+        return tuple(value)
+    names = {int: "an integer", float: "a finite number", bool: "true or false", str: "a string"}
+    expected = names.get(base, "a list of integers") + (" or null" if type(None) in options else "")
+    raise InfoGANError(f"{flag(name)} must be {expected} (got {value!r})")
+
+
+def _options(kind: Any) -> tuple:
+    """The types a field accepts, NoneType last: int | None -> (int, NoneType)."""
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        return tuple(sorted(typing.get_args(kind), key=lambda t: t is type(None)))
+    return (kind,)
 
 
 def flag(name: str) -> str:

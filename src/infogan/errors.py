@@ -3,3 +3,11 @@
 
 class InfoGANError(Exception):
     """Bad input or an impossible request; the command line prints it as one line and exits 2."""
+
+
+class TrainingInterrupted(Exception):
+    """A signal stopped training after a checkpoint was written; the message says how to resume."""
+
+    def __init__(self, message: str, signal_number: int):
+        super().__init__(message)
+        self.signal_number = signal_number

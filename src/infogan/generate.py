@@ -55,7 +55,10 @@ def load_run(directory: str | Path, device: str = "auto") -> Run:
     state = load_checkpoint(directory / "checkpoints" / "latest.pt")
     config = TrainConfig.from_dict(state["config"])
     model = build_model(config)
-    model.load_state_dict(state["model"])
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as error:
+        raise InfoGANError(f"checkpoint of {directory} does not fit the model ({str(error).splitlines()[0]})") from None
     return Run(config, model.to(resolve_device(device)).eval(), directory, state["step"])
 
 

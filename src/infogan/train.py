@@ -19,11 +19,13 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from infogan import generate
-from infogan.checkpoint import load_checkpoint, save_checkpoint
+from infogan import distributed, generate
+from infogan.checkpoint import LATEST, load_checkpoint, save_rotating, saved_steps
 from infogan.config import TrainConfig, flag
 from infogan.data import ImageData, batches, load_dataset, to_unit_range
-from infogan.errors import InfoGANError
+from infogan.distributed import Processes
+from infogan.errors import InfoGANError, TrainingInterrupted
+from infogan.interrupt import StopRequests
 from infogan.latent import Latent, sample_latent
 from infogan.losses import code_entropies, discriminator_loss, generator_loss, information_loss
 from infogan.networks import InfoGAN
@@ -42,12 +44,16 @@ def make_optimizers(model: InfoGAN, config: TrainConfig) -> dict[str, torch.opti
     The fused implementation updates each tensor in one pass instead of a chain of element-wise
     kernels: the same update up to floating-point rounding, 2-3x faster on CPU (benchmarks/train_speed.py).
     """
-    options = {"betas": (config.beta1, config.beta2), "fused": True}
+    options, lr = {"betas": (config.beta1, config.beta2), "fused": True}, learning_rates(config)
     return {
-        "d": torch.optim.Adam([*model.trunk.parameters(), *model.d_head.parameters()], config.lr_d, **options),
-        "g": torch.optim.Adam(model.generator.parameters(), config.lr_g, **options),
-        "q": torch.optim.Adam(model.q_head.parameters(), config.lr_q, **options),
+        "d": torch.optim.Adam([*model.trunk.parameters(), *model.d_head.parameters()], lr["d"], **options),
+        "g": torch.optim.Adam(model.generator.parameters(), lr["g"], **options),
+        "q": torch.optim.Adam(model.q_head.parameters(), lr["q"], **options),
     }
+
+
+def learning_rates(config: TrainConfig) -> dict[str, float]:
+    return {"d": config.lr_d, "g": config.lr_g, "q": config.lr_q}
 
 
 def train_step(
@@ -56,10 +62,13 @@ def train_step(
     real: torch.Tensor,
     latent: Latent,
     config: TrainConfig,
+    processes: Processes | None = None,
 ) -> dict[str, torch.Tensor]:
     """One D update then one G update on a batch of real images (B, C, H, W) in [-1, 1].
 
-    Returns detached losses: loss_d, loss_g (adversarial parts) and nll (n_codes,) of the codes.
+    Under torchrun each phase averages its gradients over `processes` before stepping.
+    Returns detached losses: loss_d, loss_g (adversarial parts), nll (n_codes,) of the codes, and
+    skipped: how many of the two updates --skip-nonfinite skipped.
     """
     autocast = torch.autocast(real.device.type, torch.bfloat16, enabled=config.amp and real.device.type == "cuda")
     weights = (config.info_weight_cat, config.info_weight_cont)
@@ -77,9 +86,8 @@ def train_step(
             info_d, _ = information_loss(_float(model.q_head(fake_features)), latent, *weights)
             loss_d_total = loss_d + info_d
     loss_d_total.backward()
-    optimizers["d"].step()
-    if config.info_trains_trunk:
-        optimizers["q"].step()
+    stepped = [optimizers["d"], *([optimizers["q"]] if config.info_trains_trunk else [])]
+    updated_d = _update(stepped, loss_d_total, processes, config.skip_nonfinite)
 
     # (2) update G: min softplus(-D(G(z, c))) + lambda * (-L_I); D's weights take no gradient here
     model.zero_grad(set_to_none=True)
@@ -87,14 +95,36 @@ def train_step(
         features = model.trunk(fake)
         loss_g = generator_loss(model.d_head(features).float())
         info_g, nll = information_loss(_float(model.q_head(features)), latent, *weights)
-    trained = list(model.generator.parameters())
-    if not config.info_trains_trunk:
-        trained += list(model.q_head.parameters())
-    (loss_g + info_g).backward(inputs=trained)
-    optimizers["g"].step()
-    if not config.info_trains_trunk:
-        optimizers["q"].step()
-    return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "nll": nll}
+        loss_g_total = loss_g + info_g
+    stepped = [optimizers["g"], *([] if config.info_trains_trunk else [optimizers["q"]])]
+    loss_g_total.backward(inputs=[p for optimizer in stepped for p in _parameters(optimizer)])
+    updated_g = _update(stepped, loss_g_total, processes, config.skip_nonfinite)
+    skipped = torch.tensor(2 - updated_d - updated_g)
+    return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "nll": nll, "skipped": skipped}
+
+
+def _parameters(optimizer: torch.optim.Optimizer) -> list[torch.Tensor]:
+    return [p for group in optimizer.param_groups for p in group["params"]]
+
+
+def _update(
+    optimizers: list[torch.optim.Adam], loss: torch.Tensor, processes: Processes | None, skip_nonfinite: bool
+) -> bool:
+    """Average the phase's gradients over processes, then step its optimizers; returns whether it stepped.
+
+    With skip_nonfinite the update is skipped when the loss or any gradient is non-finite on any
+    process (the loss joins the all-reduce, so every process takes the same decision); this costs
+    one device sync per phase, so it is only checked when asked.
+    """
+    gradients = [p.grad for optimizer in optimizers for p in _parameters(optimizer) if p.grad is not None]
+    checked = [loss.detach().float().reshape(1).clone(), *gradients]
+    if processes is not None:
+        processes.average(checked)
+    if skip_nonfinite and not bool(torch.stack([t.isfinite().all() for t in checked]).all()):
+        return False
+    for optimizer in optimizers:
+        optimizer.step()
+    return True
 
 
 def _float(q_outputs: tuple) -> tuple:
@@ -103,16 +133,19 @@ def _float(q_outputs: tuple) -> tuple:
     return [x.float() for x in logits], means.float(), None if log_stds is None else log_stds.float()
 
 
-def prepare_run_folder(run: Path, resume: bool, overwrite: bool) -> None:
-    """Refuse to write over another run unless asked; --overwrite removes only infogan's own files."""
-    holds_run = any((run / name).exists() for name in RUN_FILES)
+def check_run_folder(run: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse, before anything is loaded or written, to write over another run unless asked."""
     if resume:
-        if not (run / "checkpoints" / "latest.pt").is_file():
-            raise InfoGANError(f"{run} has no checkpoints/latest.pt to resume from")
+        if not (run / "checkpoints" / LATEST).is_file():
+            raise InfoGANError(f"{run} has no checkpoints/{LATEST} to resume from")
         return
-    if holds_run and not overwrite:
+    if any((run / name).exists() for name in RUN_FILES) and not overwrite:
         raise InfoGANError(f"{run} already holds a run: pass --resume {run} to continue it, or --overwrite")
-    for name in RUN_FILES if holds_run else ():
+
+
+def clear_run_folder(run: Path, resume: bool) -> None:
+    """Make the run folder; a new run (--overwrite) first removes infogan's own files, and only those."""
+    for name in () if resume else RUN_FILES:
         path = run / name
         shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
     run.mkdir(parents=True, exist_ok=True)
@@ -128,6 +161,31 @@ def check_resumable(saved: TrainConfig, config: TrainConfig) -> None:
             )
 
 
+def restore(path: Path, model: InfoGAN, optimizers: dict[str, torch.optim.Adam], config: TrainConfig) -> dict:
+    """Load checkpoint `path` into the model and optimizers; returns the checkpoint.
+
+    The optimizers keep their moments but take the learning rates and betas of `config`, so a
+    resume can, say, lower a learning rate after a run diverged.
+    """
+    try:
+        state = load_checkpoint(path)
+    except InfoGANError as error:
+        older = [p.name for p in saved_steps(path.parent) if path.is_file() and not p.samefile(path)]
+        hint = f": copy checkpoints/{older[-1]} to {path.name} to resume from it" if older else ""
+        raise InfoGANError(f"{error}{hint}") from None
+    check_resumable(TrainConfig.from_dict(state["config"]), config)
+    try:
+        model.load_state_dict(state["model"])
+        for name, optimizer in optimizers.items():
+            optimizer.load_state_dict(state["optimizers"][name])
+    except (RuntimeError, KeyError, ValueError, TypeError) as error:
+        raise InfoGANError(f"checkpoint {path} does not fit the model ({str(error).splitlines()[0]})") from None
+    for name, optimizer in optimizers.items():
+        for group in optimizer.param_groups:
+            group.update(lr=learning_rates(config)[name], betas=(config.beta1, config.beta2))
+    return state
+
+
 def write_epoch_images(model: InfoGAN, run: Path, epoch: int, seed: int) -> None:
     """Sample grid and one traversal per continuous code, from latents fixed by the run's seed."""
     images, columns = generate.sample_grid(model, seed)
@@ -138,132 +196,230 @@ def write_epoch_images(model: InfoGAN, run: Path, epoch: int, seed: int) -> None
 
 
 def train(config: TrainConfig, resume: bool = False, overwrite: bool = False) -> Path:
-    """Train a model as `config` says, writing the run folder `config.out`; returns its path."""
+    """Train a model as `config` says, writing the run folder `config.out`; returns its path.
+
+    Under torchrun every process trains a replica on its share of each epoch (config.batch_size
+    images per process per step) and rank 0 alone writes the run folder. SIGINT or SIGTERM stops
+    after the current step with a checkpoint and raises TrainingInterrupted.
+    """
     config.validate()
     run = Path(config.out)
-    prepare_run_folder(run, resume, overwrite)
-    device = generate.resolve_device(config.device)
+    processes, device = distributed.start(generate.resolve_device(config.device))
+    try:
+        processes.on_main(lambda: check_run_folder(run, resume, overwrite))
+        return _train(config, run, resume, processes, device)
+    finally:
+        distributed.stop(processes)
 
-    # --- data, model, optimizers; every random stream seeded from config.seed
+
+def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, device: torch.device) -> Path:
+    rank, world_size, main = processes.rank, processes.world_size, processes.is_main
+
+    # --- data, model, optimizers; every random stream seeded from config.seed (latents also by rank)
     torch.manual_seed(config.seed)
     data = load_dataset(config)
-    if len(data) < config.batch_size:
-        raise InfoGANError(f"--batch-size {config.batch_size} is larger than the data set ({len(data)} images)")
+    if len(data) // world_size < config.batch_size:
+        raise InfoGANError(
+            f"--batch-size {config.batch_size} (per process) is larger than the data set "
+            f"({len(data)} images over {world_size} process(es))"
+        )
     images = place_images(data, device)
     model = generate.build_model(config).to(device)
     optimizers = make_optimizers(model, config)
-    data_rng = torch.Generator().manual_seed(config.seed)  # batch order
-    latent_rng = torch.Generator().manual_seed(config.seed + 1)  # latents of the training batches
+    data_rng = torch.Generator().manual_seed(config.seed)  # batch order, the same on every process
+    latent_rng = torch.Generator().manual_seed(config.seed + 1 + (rank << 32))  # latents of the training batches
     step, epoch, batch_in_epoch, epoch_rng_state = 0, 0, 0, data_rng.get_state()
     if resume:
-        state = load_checkpoint(run / "checkpoints" / "latest.pt", device)
-        check_resumable(TrainConfig.from_dict(state["config"]), config)
-        model.load_state_dict(state["model"])
-        for name, optimizer in optimizers.items():
-            optimizer.load_state_dict(state["optimizers"][name])
+        state = restore(run / "checkpoints" / LATEST, model, optimizers, config)
         step, epoch, batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
         torch.set_rng_state(state["rng"]["torch"])
-        latent_rng.set_state(state["rng"]["latent"])
+        latent_rng.set_state(latent_states(state, world_size)[rank])
         epoch_rng_state = state["rng"]["data_epoch"]
         log.info("resumed %s at step %d (epoch %d)", run, step, epoch)
-    config.save(run / "config.json")
+    processes.broadcast_state(model)  # replicas start identical
+    if main:
+        clear_run_folder(run, resume)
+        config.save(run / "config.json")
 
-    steps_per_epoch = len(data) // config.batch_size
+    steps_per_epoch = len(data) // world_size // config.batch_size
     total_steps = config.steps or config.epochs * steps_per_epoch
     entropies = code_entropies(model.spec)
     names = model.spec.code_names()
-    metrics = open(run / "metrics.jsonl", "a")  # noqa: SIM115 - kept open for the whole loop
-    window: dict[str, torch.Tensor] = {}
-    window_steps, train_seconds, window_start = 0, 0.0, time.perf_counter()
-    progress = tqdm(total=total_steps, initial=step, desc="train", unit="step", dynamic_ncols=True, disable=None)
+    metrics = open(run / "metrics.jsonl", "a") if main else None  # noqa: SIM115 - kept open for the whole loop
+    window = new_window(len(names), device)
+    window_steps, skipped_steps, train_seconds, window_start = 0, 0, 0.0, time.perf_counter()
+    progress = tqdm(
+        total=total_steps, initial=step, desc="train", unit="step", dynamic_ncols=True, disable=None if main else True
+    )
+
+    def write(record: dict) -> None:
+        if metrics is not None:
+            metrics.write(json.dumps(record) + "\n")
+            metrics.flush()
 
     def checkpoint() -> None:
-        state = {
-            "config": config.to_dict(),
-            "model": model.state_dict(),
-            "optimizers": {name: opt.state_dict() for name, opt in optimizers.items()},
-            "step": step,
-            "epoch": epoch,
-            "batch_in_epoch": batch_in_epoch,
-            "rng": {"torch": torch.get_rng_state(), "latent": latent_rng.get_state(), "data_epoch": epoch_rng_state},
-        }
-        save_checkpoint(state, run / "checkpoints" / "latest.pt")
-        if config.keep_epoch_checkpoints and batch_in_epoch == 0:
-            shutil.copyfile(run / "checkpoints" / "latest.pt", run / "checkpoints" / f"epoch-{epoch:04d}.pt")
+        """G's batch-norm statistics, a check that the weights are finite and equal on every process, then save."""
+        generate.recalibrate_batch_norm(model, config.batch_size, config.seed)
+        processes.broadcast_state(model)
+        if not all(bool(t.isfinite().all()) for t in model.state_dict().values() if t.is_floating_point()):
+            raise InfoGANError(f"the weights became non-finite by step {step}: {nonfinite_advice(run)}")
+        fingerprints = processes.check_identical(model)
+        latents = processes.gather(latent_rng.get_state())  # each process draws its own latents
+        if main:
+            state = {
+                "config": config.to_dict(),
+                "model": model.state_dict(),
+                "optimizers": {name: opt.state_dict() for name, opt in optimizers.items()},
+                "step": step,
+                "epoch": epoch,
+                "batch_in_epoch": batch_in_epoch,
+                "rng": {"torch": torch.get_rng_state(), "latent": latents, "data_epoch": epoch_rng_state},
+            }
+            saved = save_rotating(state, run / "checkpoints", config.keep_checkpoints)
+            if config.keep_epoch_checkpoints and batch_in_epoch == 0:
+                shutil.copyfile(saved, run / "checkpoints" / f"epoch-{epoch:04d}.pt")
+            write({"event": "checkpoint", "step": step, "file": saved.name, "replica_fingerprints": fingerprints})
 
     model.train()
     last: dict[str, float] = {}
-    while step < total_steps:
-        # --- one epoch: a permutation from the state the epoch started with (exact on resume)
-        data_rng.set_state(epoch_rng_state)
-        order = batches(data, config.batch_size, data_rng)
-        for indices in order[batch_in_epoch:]:
-            start = time.perf_counter()
-            real = to_unit_range(images[indices].to(device, non_blocking=True))
-            latent = sample_latent(model.spec, config.batch_size, latent_rng, device)
-            losses = train_step(model, optimizers, real, latent, config)
-            for key, value in losses.items():
-                window[key] = window.get(key, 0) + value
-            step, batch_in_epoch, window_steps = step + 1, batch_in_epoch + 1, window_steps + 1
-            train_seconds += time.perf_counter() - start
-            progress.update()
+    with StopRequests() as signals:
+        stopping = False
+        while step < total_steps and not stopping:
+            # --- one epoch: a permutation from the state the epoch started with (exact on resume)
+            data_rng.set_state(epoch_rng_state)
+            order = batches(data, config.batch_size, data_rng, rank, world_size)
+            for indices in order[batch_in_epoch:]:
+                start = time.perf_counter()
+                real = to_unit_range(images[indices].to(device, non_blocking=True))
+                latent = sample_latent(model.spec, config.batch_size, latent_rng, device)
+                losses = train_step(model, optimizers, real, latent, config, processes)
+                if int(losses.pop("skipped")):  # only non-zero under --skip-nonfinite: keep NaNs out of the means
+                    skipped_steps += 1
+                else:
+                    for key, value in losses.items():
+                        window[key] += value
+                    window_steps += 1
+                step, batch_in_epoch = step + 1, batch_in_epoch + 1
+                train_seconds += time.perf_counter() - start
+                progress.update()
+                stopping = processes.any(signals.requested is not None)
+                saving = config.checkpoint_every > 0 and step % config.checkpoint_every == 0
 
-            # --- log: mean losses over the window, L_I = H(c) - NLL per code, images/s
-            if step % config.log_every == 0 or step == total_steps or batch_in_epoch == len(order):
-                last = summarise_window(window, window_steps, names, entropies)
-                elapsed = time.perf_counter() - window_start
-                record = {"event": "step", "step": step, "epoch": epoch + batch_in_epoch / len(order), **last}
-                record.update({f"lr_{k}": opt.param_groups[0]["lr"] for k, opt in optimizers.items()})
-                record["images_per_s"] = window_steps * config.batch_size / elapsed
-                metrics.write(json.dumps(record) + "\n")
-                metrics.flush()
-                progress.set_postfix(loss_d=f"{last['loss_d']:.3f}", loss_g=f"{last['loss_g']:.3f}")
-                window, window_steps, window_start = {}, 0, time.perf_counter()
-            if step >= total_steps:
-                break
+                # --- log: mean losses over the window and processes, L_I = H(c) - NLL per code, images/s;
+                # every checkpoint follows a log line, so a non-finite loss stops the run before it is saved
+                if (
+                    step % config.log_every == 0
+                    or step == total_steps
+                    or batch_in_epoch == len(order)
+                    or saving
+                    or stopping
+                ):
+                    last = summarise_window(window, window_steps, skipped_steps, names, entropies, processes, run)
+                    elapsed = time.perf_counter() - window_start
+                    record = {"event": "step", "step": step, "epoch": epoch + batch_in_epoch / len(order), **last}
+                    record.update({f"lr_{k}": opt.param_groups[0]["lr"] for k, opt in optimizers.items()})
+                    record["images_per_s"] = (window_steps + skipped_steps) * config.batch_size * world_size / elapsed
+                    write(record)
+                    progress.set_postfix(loss_d=f"{last['loss_d']:.3f}", loss_g=f"{last['loss_g']:.3f}")
+                    window, window_steps, skipped_steps = new_window(len(names), device), 0, 0
+                    window_start = time.perf_counter()
+                if step >= total_steps or stopping:
+                    break
+                if saving and batch_in_epoch < len(order):
+                    checkpoint()
 
-        # --- end of an epoch (or of the run): images from the fixed latents, checkpoint
-        if batch_in_epoch == len(order):
-            epoch, batch_in_epoch, epoch_rng_state = epoch + 1, 0, data_rng.get_state()
-        generate.recalibrate_batch_norm(model, config.batch_size, config.seed)
-        write_epoch_images(model, run, epoch, config.seed)
-        checkpoint()
-        metrics.write(json.dumps({"event": "epoch", "step": step, "epoch": epoch, **last}) + "\n")
-        metrics.flush()
+            # --- end of an epoch (or of the run, or a stop): images from the fixed latents, checkpoint
+            if batch_in_epoch == len(order):
+                epoch, batch_in_epoch, epoch_rng_state = epoch + 1, 0, data_rng.get_state()
+            checkpoint()
+            if main:
+                write_epoch_images(model, run, epoch, config.seed)
+            write({"event": "epoch", "step": step, "epoch": epoch, **last})
     progress.close()
-    metrics.close()
+    if metrics is not None:
+        metrics.close()
+    if stopping:
+        raise TrainingInterrupted(
+            f"stopped by {signals.requested or 'a signal to another process'} after step {step} of {total_steps}; "
+            f"checkpoint saved: resume with `infogan train --resume {run}`",
+            signals.number or 15,
+        )
 
-    summary = {
-        "steps": step,
-        "epochs": step / steps_per_epoch,
-        "images_seen": step * config.batch_size,
-        "train_seconds": train_seconds,
-        "images_per_s": step * config.batch_size / train_seconds if train_seconds else None,
-        "data": data.name,
-        "data_images": len(data),
-        "device": str(device),
-        "torch": torch.__version__,
-        "final": last,
-    }
-    (run / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    log.info("run written to %s", run)
+    if main:
+        summary = {
+            "steps": step,
+            "epochs": step / steps_per_epoch,
+            "images_seen": step * config.batch_size * world_size,
+            "processes": world_size,
+            "train_seconds": train_seconds,
+            "images_per_s": step * config.batch_size * world_size / train_seconds if train_seconds else None,
+            "data": data.name,
+            "data_images": len(data),
+            "device": str(device),
+            "torch": torch.__version__,
+            "final": last,
+        }
+        (run / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        log.info("run written to %s", run)
     return run
 
 
+def latent_states(state: dict, world_size: int) -> list[torch.Tensor]:
+    """The latent generators' states by rank; a run resumes only on as many processes as it was saved from,
+    since the batch size is per process and each process draws its own latents."""
+    latents = state["rng"]["latent"]
+    latents = [latents] if isinstance(latents, torch.Tensor) else latents  # format 1: one process
+    if len(latents) != world_size:
+        raise InfoGANError(
+            f"the checkpoint was written by {len(latents)} process(es), not {world_size}: resume with "
+            f"torchrun --nproc_per_node (times --nnodes) = {len(latents)}, or start a new run"
+        )
+    return latents
+
+
+def nonfinite_advice(run: Path) -> str:
+    """What to do after a run diverged: where the last good checkpoint is and how to go on."""
+    steps = saved_steps(run / "checkpoints")
+    kept = f"the last good checkpoint ({steps[-1].name}) is kept" if steps else "no checkpoint was written"
+    return (
+        f"{kept}; resume with `infogan train --resume {run}` and lower learning rates (--lr-d/--lr-g/--lr-q), "
+        "or pass --skip-nonfinite to skip such updates"
+    )
+
+
+def new_window(codes: int, device: torch.device) -> dict[str, torch.Tensor]:
+    """Running sums of the losses over a logging window, kept on the device (no sync per step)."""
+    return {
+        "loss_d": torch.zeros((), device=device),
+        "loss_g": torch.zeros((), device=device),
+        "nll": torch.zeros(codes, device=device),
+    }
+
+
 def summarise_window(
-    window: dict[str, torch.Tensor], count: int, names: list[str], entropies: list[float]
+    window: dict[str, torch.Tensor],
+    count: int,
+    skipped: int,
+    names: list[str],
+    entropies: list[float],
+    processes: Processes,
+    run: Path,
 ) -> dict[str, float]:
-    """Mean losses of a logging window; a non-finite loss stops the run before anything is saved."""
-    nll = (window["nll"] / count).tolist()
-    out = {"loss_d": float(window["loss_d"] / count), "loss_g": float(window["loss_g"] / count)}
-    for name, value, entropy in zip(names, nll, entropies, strict=True):
+    """Mean losses of a logging window over its steps and all processes; a non-finite loss (or a
+    window whose every step --skip-nonfinite skipped) stops the run before anything is saved."""
+    sums = torch.cat([window["loss_d"].view(1), window["loss_g"].view(1), window["nll"]]).float()  # (2 + n_codes,)
+    totals = [sums, torch.tensor([count, skipped], dtype=torch.float32, device=sums.device)]
+    processes.average(totals)
+    means = (totals[0] / totals[1][0]).tolist()  # mean sums / mean count: 0 / 0 when every step was skipped
+    out = {"loss_d": means[0], "loss_g": means[1]}
+    for name, value, entropy in zip(names, means[2:], entropies, strict=True):
         out[f"nll_{name}"] = value
         out[f"mi_{name}"] = entropy - value
+    if skipped:  # every process skips the same steps
+        out["skipped_steps"] = skipped
+        log.warning("skipped %d step(s) with non-finite losses or gradients", out["skipped_steps"])
     if not all(math.isfinite(v) for v in out.values()):
-        raise InfoGANError(
-            f"a loss became non-finite ({out}): lower the learning rates or check the data; "
-            "the last good checkpoint is kept"
-        )
+        raise InfoGANError(f"a loss became non-finite ({out}): {nonfinite_advice(run)}")
     return out
 
 

@@ -86,8 +86,10 @@ def batches(
 ) -> list[torch.Tensor]:
     """One epoch of index batches: a seeded permutation, this rank's share, incomplete batch dropped.
 
-    With several processes each rank takes every world_size-th index, so ranks see disjoint images.
+    With several processes each rank takes every world_size-th index, so ranks see disjoint images,
+    from equal shares, so that every rank runs the same number of steps.
     """
-    order = torch.randperm(len(data), generator=generator)[rank::world_size]
+    order = torch.randperm(len(data), generator=generator)
+    order = order[: len(order) - len(order) % world_size][rank::world_size]
     count = len(order) // batch_size
     return list(order[: count * batch_size].view(count, batch_size))

@@ -7,6 +7,7 @@ then the values in C order.
 from __future__ import annotations
 
 import gzip
+import math
 import zlib
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def parse_idx(raw: bytes, name: str = "IDX data") -> np.ndarray:
     if len(raw) < header:
         raise InfoGANError(f"{name} is truncated inside its header")
     shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # exact: np.prod would wrap past 2**63 on a corrupt header
     if len(raw) - header != expected:
         raise InfoGANError(
             f"{name} holds {len(raw) - header} bytes of data but its header {shape} needs {expected}: "

@@ -1,0 +1,264 @@
+"""Every kind of bad input: one line on stderr, exit status 2, no traceback, nothing overwritten."""
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import write_images
+
+from infogan.checkpoint import FORMAT_VERSION, load_checkpoint, save_checkpoint
+from infogan.cli import main
+from infogan.errors import InfoGANError
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def fails(argv, capsys, *messages) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.strip().splitlines() if not line.startswith(("INFO", "WARNING"))]
+    assert len(lines) == 1 and lines[0].startswith("infogan: error:"), err
+    assert "Traceback" not in err
+    for message in messages:
+        assert message in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def existing_run(tmp_path_factory, mnist_dir) -> Path:
+    out = tmp_path_factory.mktemp("existing") / "run"
+    main(["train", "--data", str(mnist_dir), "--out", str(out), "--batch-size", "16", "--steps", "2"])
+    return out
+
+
+@pytest.fixture
+def run_copy(existing_run, tmp_path) -> Path:
+    shutil.copytree(existing_run, tmp_path / "run")
+    return tmp_path / "run"
+
+
+def idx_folder(tmp_path: Path, mnist_dir: Path, name: str, payload: bytes) -> Path:
+    """A copy of the MNIST folder whose file `name` holds `payload` instead."""
+    folder = tmp_path / "data"
+    shutil.copytree(mnist_dir, folder)
+    (folder / name).write_bytes(payload)
+    return folder
+
+
+IMAGES = "train-images-idx3-ubyte.gz"
+HEADER = bytes([0, 0, 8, 3]) + np.array([4, 28, 28], ">u4").tobytes()
+
+
+@pytest.mark.parametrize(
+    ("make_data", "messages"),
+    [
+        (lambda tmp, mnist: tmp / "missing", ("does not exist", "--data")),
+        (lambda tmp, mnist: (tmp / "empty").mkdir() or tmp / "empty", ("has no train-images-idx3-ubyte",)),
+        (
+            lambda tmp, mnist: idx_folder(tmp, mnist, IMAGES, gzip.compress(b"\x01\x02\x08\x03" + HEADER[4:])),
+            ("bad magic",),
+        ),
+        (
+            lambda tmp, mnist: idx_folder(tmp, mnist, IMAGES, gzip.compress(HEADER + bytes(100))),
+            ("truncated or corrupt",),
+        ),
+        (
+            lambda tmp, mnist: idx_folder(tmp, mnist, IMAGES, (mnist / IMAGES).read_bytes()[:-50]),
+            ("corrupt or truncated gzip",),
+        ),
+        (lambda tmp, mnist: idx_folder(tmp, mnist, IMAGES, b"\x1f\x8b" + bytes(30)), ("corrupt or truncated gzip",)),
+        (
+            lambda tmp, mnist: idx_folder(
+                tmp, mnist, "train-labels-idx1-ubyte.gz", gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3]))
+            ),
+            ("labels for 160 images",),
+        ),
+    ],
+    ids=["missing", "empty", "magic", "dims", "truncated-gzip", "corrupt-gzip", "label-count"],
+)
+def test_bad_mnist_data_overwrites_nothing(make_data, messages, existing_run, tmp_path, mnist_dir, capsys):
+    before = snapshot(existing_run)
+    data = make_data(tmp_path, mnist_dir)
+    fails(
+        ["train", "--data", str(data), "--out", str(existing_run), "--overwrite", "--batch-size", "16"],
+        capsys,
+        *messages,
+    )
+    assert snapshot(existing_run) == before
+
+
+def folder_args(folder: Path, out: Path, *extra) -> list[str]:
+    return [
+        "train",
+        "--dataset",
+        "folder",
+        "--data",
+        str(folder),
+        "--out",
+        str(out),
+        "--image-size",
+        "32",
+        "--channels",
+        "3",
+        "--batch-size",
+        "4",
+        "--steps",
+        "1",
+        *extra,
+    ]
+
+
+def test_image_folder_errors(tmp_path, capsys):
+    fails(folder_args(tmp_path / "none", tmp_path / "r"), capsys, "does not exist")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("not an image")
+    fails(folder_args(tmp_path / "empty", tmp_path / "r"), capsys, "holds no JPEG/PNG")
+    write_images(tmp_path / "imgs", 6, (40, 30), "RGB", ".jpg")
+    (tmp_path / "imgs" / "000002.jpg").write_bytes((tmp_path / "imgs" / "000001.jpg").read_bytes()[:200])  # truncated
+    (tmp_path / "imgs" / "zz.png").write_text("a text file with an image name")
+    fails(folder_args(tmp_path / "imgs", tmp_path / "r"), capsys, "000002.jpg", "--skip-bad-images")
+    assert not (tmp_path / "r").exists()
+
+
+def test_skip_bad_images_warns_with_a_count(tmp_path, caplog):
+    write_images(tmp_path / "imgs", 6, (40, 30), "RGB", ".jpg")
+    (tmp_path / "imgs" / "000002.jpg").write_bytes(b"\xff\xd8\xff broken")
+    main(folder_args(tmp_path / "imgs", tmp_path / "r", "--skip-bad-images"))
+    assert "skipped 1 unreadable image(s) of 6" in caplog.text
+    assert json.loads((tmp_path / "r" / "summary.json").read_text())["data_images"] == 5
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "P", "LA", "I", "CMYK", "1", "I;16"])
+def test_image_modes_and_sizes_are_converted(tmp_path, mode):
+    from PIL import Image
+
+    from infogan.data.folder import load_folder
+
+    write_images(tmp_path, 2, (50, 20), "RGB", ".png")
+    image = Image.open(tmp_path / "000000.png").convert(mode if mode != "I;16" else "I").convert(mode)
+    image.save(tmp_path / ("odd.tiff" if mode in ("CMYK", "I;16") else "odd.png"))
+    for channels in (1, 3):
+        images, _ = load_folder(tmp_path, 32, channels)
+        assert images.shape == (3, 32, 32, channels) and images.dtype == np.uint8
+
+
+@pytest.mark.parametrize(
+    ("flags", "messages"),
+    [
+        (["--noise", "-1"], ("--noise must be 0 or more",)),
+        (["--categorical", "1"], ("--categorical sizes must be at least 2",)),
+        (["--categorical", "0", "10"], ("--categorical sizes must be at least 2",)),
+        (["--continuous", "-2"], ("--continuous",)),
+        (["--categorical", "--continuous", "0"], ("must give a code",)),
+        (["--batch-size", "0"], ("--batch-size must be at least 2",)),
+        (["--batch-size", "500"], ("--batch-size 500 (per process) is larger than the data set",)),
+        (["--epochs", "0"], ("--epochs",)),
+        (["--steps", "-5"], ("--steps",)),
+        (["--image-size", "48"], ("--image-size must be 28, 32 or 64",)),
+        (["--channels", "2"], ("--channels",)),
+        (["--keep-checkpoints", "0"], ("--keep-checkpoints",)),
+        (["--lr-g", "nan"], ("--lr-g must be a finite number",)),
+        (["--preset", "cifar"], ("invalid choice: 'cifar'", "--preset")),
+        (["--dataset", "imagenet"], ("invalid choice: 'imagenet'",)),
+        (["--device", "tpu"], ("--device",)),
+        (["--batch-size", "many"], ("invalid int value: 'many'",)),
+        (["--nosie", "3"], ("unrecognized arguments: --nosie",)),
+    ],
+)
+def test_impossible_options_overwrite_nothing(flags, messages, existing_run, mnist_dir, capsys):
+    before = snapshot(existing_run)
+    argv = ["train", "--data", str(mnist_dir), "--out", str(existing_run), "--overwrite", *flags]
+    fails(argv, capsys, *messages)
+    assert snapshot(existing_run) == before
+
+
+def test_an_existing_run_is_refused(existing_run, mnist_dir, capsys):
+    before = snapshot(existing_run)
+    fails(["train", "--data", str(mnist_dir), "--out", str(existing_run)], capsys, "already holds a run", "--resume")
+    assert snapshot(existing_run) == before
+
+
+def resume_fails(run: Path, capsys, *messages, extra=()) -> None:
+    before = snapshot(run)
+    fails(["train", "--resume", str(run), *extra], capsys, *messages)
+    assert snapshot(run) == before
+
+
+def test_corrupt_checkpoints(run_copy, capsys):
+    latest = run_copy / "checkpoints" / "latest.pt"
+    raw = latest.read_bytes()
+    latest.unlink()  # it is a hard link to the step file: break the link before damaging it
+    latest.write_bytes(raw[: len(raw) // 2])
+    resume_fails(run_copy, capsys, "latest.pt is corrupt")
+    fails(["sample", str(run_copy)], capsys, "latest.pt is corrupt")
+    latest.write_bytes(b"\x00" * 64)
+    resume_fails(run_copy, capsys, "latest.pt is corrupt")
+    torch.save([1, 2, 3], latest)
+    resume_fails(run_copy, capsys, "is not an infogan checkpoint")
+    state = load_checkpoint(run_copy / "checkpoints" / "step-00000002.pt")
+    name = next(k for k, v in state["model"].items() if v.is_floating_point())
+    state["model"][name] = state["model"][name] + 1  # contents changed, checksum kept
+    torch.save(state, latest)
+    resume_fails(run_copy, capsys, "checksum does not match")
+
+
+def test_older_checkpoint_is_suggested_when_latest_is_corrupt(run_copy, capsys, mnist_dir):
+    main(["train", "--resume", str(run_copy), "--steps", "4"])  # step-2 and step-4 kept
+    latest = run_copy / "checkpoints" / "latest.pt"
+    latest.unlink()
+    latest.write_bytes(b"garbage")
+    resume_fails(run_copy, capsys, "corrupt", "copy checkpoints/step-00000004.pt to latest.pt")
+
+
+def test_checkpoint_from_a_newer_format(run_copy, capsys):
+    state = load_checkpoint(run_copy / "checkpoints" / "latest.pt")
+    latest = run_copy / "checkpoints" / "latest.pt"
+    latest.unlink()
+    torch.save({**state, "format": FORMAT_VERSION + 1}, latest)
+    resume_fails(run_copy, capsys, f"has format {FORMAT_VERSION + 1}, newer than", "upgrade infogan")
+    fails(["sample", str(run_copy)], capsys, "newer than")
+
+
+def test_checkpoint_from_an_incompatible_config(run_copy, capsys):
+    resume_fails(run_copy, capsys, "trained with --noise 62, not 10", extra=["--noise", "10"])
+    # a checkpoint of another run (other networks) copied into this one
+    state = load_checkpoint(run_copy / "checkpoints" / "latest.pt")
+    state = {k: v for k, v in state.items() if k not in ("format", "checksum")}
+    state["config"] = {**state["config"], "continuous": 3}
+    latest = run_copy / "checkpoints" / "latest.pt"
+    latest.unlink()
+    save_checkpoint(state, latest)
+    resume_fails(run_copy, capsys, "trained with --continuous 3, not 2")
+    state["config"]["continuous"] = 2
+    state["model"] = {k: v for k, v in state["model"].items() if not k.startswith("q_head")}
+    latest.unlink()
+    save_checkpoint(state, latest)
+    resume_fails(run_copy, capsys, "does not fit the model")
+    fails(["sample", str(run_copy)], capsys, "does not fit the model")
+
+
+def test_hand_edited_config_json(run_copy, capsys):
+    config = json.loads((run_copy / "config.json").read_text())
+    (run_copy / "config.json").write_text(json.dumps({**config, "noise": "62"}))
+    resume_fails(run_copy, capsys, "--noise must be an integer (got '62')")
+    (run_copy / "config.json").write_text("{not json")
+    resume_fails(run_copy, capsys, "config.json is not valid JSON")
+
+
+def test_resume_needs_a_checkpoint(tmp_path, capsys):
+    (tmp_path / "config.json").write_text("{}")
+    fails(["train", "--resume", str(tmp_path)], capsys, "no checkpoints/latest.pt to resume from")
+    fails(["train", "--resume", str(tmp_path), "--overwrite"], capsys, "not allowed with argument --resume")
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    with pytest.raises(InfoGANError):
+        main(["--debug", "train", "--noise", "-1", "--out", str(tmp_path / "r")])
