@@ -68,6 +68,7 @@ class TrainConfig:
     device: str = option("auto", "auto: CUDA when present")
     amp: bool = option(False, "bf16 autocast on CUDA")
     log_every: int = option(50, "steps between metrics-log lines")
+    eval_every: int | None = option(None, "steps between held-out clustering scores (always at each epoch's end)")
     keep_epoch_checkpoints: bool = option(False, "keep checkpoints/epoch-NNNN.pt besides latest.pt")
     version: int = CONFIG_VERSION
 
@@ -94,6 +95,7 @@ class TrainConfig:
             (self.epochs >= 1, "epochs", "must be at least 1"),
             (self.steps is None or self.steps >= 1, "steps", "must be at least 1"),
             (self.log_every >= 1, "log_every", "must be at least 1"),
+            (self.eval_every is None or self.eval_every >= 1, "eval_every", "must be at least 1"),
         ]
         for ok, name, message in checks:
             if not ok:

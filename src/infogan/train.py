@@ -26,6 +26,7 @@ from infogan.data import ImageData, batches, load_dataset, to_unit_range
 from infogan.errors import InfoGANError
 from infogan.latent import Latent, sample_latent
 from infogan.losses import code_entropies, discriminator_loss, generator_loss, information_loss
+from infogan.monitor import TrainingLog
 from infogan.networks import InfoGAN
 from infogan.visualize import save_grid
 
@@ -168,7 +169,7 @@ def train(config: TrainConfig, resume: bool = False, overwrite: bool = False) ->
     total_steps = config.steps or config.epochs * steps_per_epoch
     entropies = code_entropies(model.spec)
     names = model.spec.code_names()
-    metrics = open(run / "metrics.jsonl", "a")  # noqa: SIM115 - kept open for the whole loop
+    metrics = TrainingLog(run, config)  # metrics.jsonl (+ TensorBoard), held-out clustering
     window: dict[str, torch.Tensor] = {}
     window_steps, train_seconds, window_start = 0, 0.0, time.perf_counter()
     progress = tqdm(total=total_steps, initial=step, desc="train", unit="step", dynamic_ncols=True, disable=None)
@@ -211,10 +212,13 @@ def train(config: TrainConfig, resume: bool = False, overwrite: bool = False) ->
                 record = {"event": "step", "step": step, "epoch": epoch + batch_in_epoch / len(order), **last}
                 record.update({f"lr_{k}": opt.param_groups[0]["lr"] for k, opt in optimizers.items()})
                 record["images_per_s"] = window_steps * config.batch_size / elapsed
-                metrics.write(json.dumps(record) + "\n")
-                metrics.flush()
+                metrics.write(record)
                 progress.set_postfix(loss_d=f"{last['loss_d']:.3f}", loss_g=f"{last['loss_g']:.3f}")
                 window, window_steps, window_start = {}, 0, time.perf_counter()
+            # --- held-out clustering every eval_every steps; the end of an epoch or of the run does its own
+            mid_epoch = step < total_steps and batch_in_epoch < len(order)
+            if config.eval_every and step % config.eval_every == 0 and mid_epoch:
+                metrics.write_clustering(model, step, epoch + batch_in_epoch / len(order))
             if step >= total_steps:
                 break
 
@@ -224,8 +228,8 @@ def train(config: TrainConfig, resume: bool = False, overwrite: bool = False) ->
         generate.recalibrate_batch_norm(model, config.batch_size, config.seed)
         write_epoch_images(model, run, epoch, config.seed)
         checkpoint()
-        metrics.write(json.dumps({"event": "epoch", "step": step, "epoch": epoch, **last}) + "\n")
-        metrics.flush()
+        metrics.write({"event": "epoch", "step": step, "epoch": epoch, **last})
+        metrics.write_clustering(model, step, epoch)
     progress.close()
     metrics.close()
 
