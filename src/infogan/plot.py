@@ -59,7 +59,13 @@ def plot_run(run: str | Path, out: str | Path | None = None) -> Path:
     if curves:
         clustering.legend(fontsize=8)
     else:
-        clustering.text(0.5, 0.5, "no labelled held-out data\nor no categorical code", ha="center", va="center")
+        clustering.text(
+            0.5,
+            0.5,
+            "no held-out clustering in metrics.jsonl\n(unlabelled data or no categorical code)",
+            ha="center",
+            va="center",
+        )
 
     figure.tight_layout()
     path = Path(out or run / "curves.png")
