@@ -117,6 +117,47 @@ def command_encode(args: argparse.Namespace) -> None:
     print(out)
 
 
+def command_classifier(args: argparse.Namespace) -> None:
+    from infogan import classifier
+
+    config = TrainConfig(
+        dataset=args.dataset, data_dir=args.data, image_size=args.image_size, channels=args.channels
+    ).validate()
+    path = classifier.classifier_path(classifier.cache_key(config, args.data), args.cache)
+    if path.is_file() and not args.retrain:
+        trained = classifier.load_classifier(config, args.data, args.cache)
+    else:
+        device = generate.resolve_device(args.device)
+        trained = classifier.train_classifier(config, args.data, args.epochs, seed=args.seed, device=device)
+        path = classifier.save_classifier(trained, args.cache)
+    print(f"test accuracy {trained.test_accuracy:.4f} on the {trained.split_note}")
+    print(path)
+
+
+def command_evaluate(args: argparse.Namespace) -> None:
+    from infogan.evaluation import choose_metrics, evaluate, format_report
+
+    metrics = choose_metrics(args.metrics)
+    if args.samples < 10:
+        raise InfoGANError(f"--samples must be at least 10 (got {args.samples})")
+    run = generate.load_run(args.run, args.device)
+    options = {"data_dir": args.data, "split": args.split, "samples": args.samples, "seed": args.seed}
+    report = evaluate(run, metrics, classifier_cache=args.classifiers, **options)
+    out = Path(args.out or run.directory / "evaluation.json")
+    out.write_text(report.to_json())
+    if args.json:
+        print(report.to_json(), end="")
+    else:
+        print(format_report(report))
+        print(out)
+
+
+def command_plot(args: argparse.Namespace) -> None:
+    from infogan.plot import plot_run
+
+    print(plot_run(args.run, args.out))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="infogan", description="Train InfoGAN models and look at their codes.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
@@ -152,6 +193,34 @@ def build_parser() -> argparse.ArgumentParser:
     encode = run_command("encode", "Q's codes of real images, to CSV", command_encode, "codes.csv")
     encode.add_argument("--data", help="data folder (default: the run's)")
     encode.add_argument("--split", choices=SPLITS, default="test", help="split to encode (one-split sources: all)")
+    classifier = commands.add_parser("classifier", help="train (or show) the cached domain classifier of a data set")
+    classifier.add_argument("--dataset", default="mnist", choices=DATASETS)
+    classifier.add_argument("--data", help="data folder (default: the data set's standard place)")
+    classifier.add_argument("--image-size", type=int, default=28, choices=(28, 32, 64))
+    classifier.add_argument("--channels", type=int, default=1, choices=(1, 3))
+    classifier.add_argument("--epochs", type=int, default=5)
+    classifier.add_argument("--seed", type=int, default=0)
+    classifier.add_argument("--device", default="auto", choices=DEVICES)
+    classifier.add_argument("--cache", help="classifier cache (default: $INFOGAN_CLASSIFIERS or ~/.cache/infogan)")
+    classifier.add_argument("--retrain", action="store_true", help="train again even when one is cached")
+    classifier.set_defaults(handler=command_classifier)
+
+    from infogan.evaluation import METRICS
+
+    evaluate = run_command("evaluate", "clustering, L_I, sample quality", command_evaluate, "evaluation.json")
+    evaluate.add_argument("--data", help="data folder (default: the run's)")
+    evaluate.add_argument("--split", choices=SPLITS, default="test", help="real images scored (one-split data: all)")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.add_argument(
+        "--metrics",
+        help="comma-separated subset of: " + "; ".join(f"{m.name} ({m.help})" for m in METRICS.values()),
+    )
+    evaluate.add_argument("--samples", type=int, default=10_000, help="generated samples (and real images at most)")
+    evaluate.add_argument("--classifiers", help="folder of cached domain classifiers")
+    plot = commands.add_parser("plot", help="PNG curves of losses, L_I and accuracy over training")
+    plot.add_argument("run", metavar="RUN", help="run folder written by infogan train")
+    plot.add_argument("--out", help="file to write (default: RUN/curves.png)")
+    plot.set_defaults(handler=command_plot)
     return parser
 
 

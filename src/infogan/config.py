@@ -71,6 +71,7 @@ class TrainConfig:
     device: str = option("auto", "auto: CUDA when present")
     amp: bool = option(False, "bf16 autocast on CUDA")
     log_every: int = option(50, "steps between metrics-log lines")
+    eval_every: int | None = option(None, "steps between held-out clustering scores (always at each epoch's end)")
     keep_epoch_checkpoints: bool = option(False, "keep checkpoints/epoch-NNNN.pt besides latest.pt")
     keep_checkpoints: int = option(2, "checkpoints/step-NNNNNNNN.pt kept: the newest K saves (latest.pt is the last)")
     checkpoint_every: int = option(0, "steps between checkpoints besides each epoch's end (0: epoch ends only)")
@@ -102,6 +103,7 @@ class TrainConfig:
             (self.log_every >= 1, "log_every", "must be at least 1"),
             (self.keep_checkpoints >= 1, "keep_checkpoints", "must be at least 1"),
             (self.checkpoint_every >= 0, "checkpoint_every", "must be 0 (epoch ends only) or more"),
+            (self.eval_every is None or self.eval_every >= 1, "eval_every", "must be at least 1"),
         ]
         for ok, name, message in checks:
             if not ok:

@@ -28,6 +28,7 @@ from infogan.errors import InfoGANError, TrainingInterrupted
 from infogan.interrupt import StopRequests
 from infogan.latent import Latent, sample_latent
 from infogan.losses import code_entropies, discriminator_loss, generator_loss, information_loss
+from infogan.monitor import TrainingLog
 from infogan.networks import InfoGAN
 from infogan.visualize import save_grid
 
@@ -245,7 +246,7 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
     total_steps = config.steps or config.epochs * steps_per_epoch
     entropies = code_entropies(model.spec)
     names = model.spec.code_names()
-    metrics = open(run / "metrics.jsonl", "a") if main else None  # noqa: SIM115 - kept open for the whole loop
+    metrics = TrainingLog(run, config) if main else None  # metrics.jsonl (+ TensorBoard), held-out clustering
     window = new_window(len(names), device)
     window_steps, skipped_steps, train_seconds, window_start = 0, 0, 0.0, time.perf_counter()
     progress = tqdm(
@@ -254,8 +255,7 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
 
     def write(record: dict) -> None:
         if metrics is not None:
-            metrics.write(json.dumps(record) + "\n")
-            metrics.flush()
+            metrics.write(record)
 
     def checkpoint() -> None:
         """G's batch-norm statistics, a check that the weights are finite and equal on every process, then save."""
@@ -323,6 +323,10 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
                     progress.set_postfix(loss_d=f"{last['loss_d']:.3f}", loss_g=f"{last['loss_g']:.3f}")
                     window, window_steps, skipped_steps = new_window(len(names), device), 0, 0
                     window_start = time.perf_counter()
+                # --- held-out clustering every eval_every steps; the end of an epoch or of the run does its own
+                mid_epoch = step < total_steps and batch_in_epoch < len(order) and not stopping
+                if metrics is not None and config.eval_every and step % config.eval_every == 0 and mid_epoch:
+                    metrics.write_clustering(model, step, epoch + batch_in_epoch / len(order))
                 if step >= total_steps or stopping:
                     break
                 if saving and batch_in_epoch < len(order):
@@ -335,6 +339,8 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
             if main:
                 write_epoch_images(model, run, epoch, config.seed)
             write({"event": "epoch", "step": step, "epoch": epoch, **last})
+            if metrics is not None:
+                metrics.write_clustering(model, step, epoch)
     progress.close()
     if metrics is not None:
         metrics.close()

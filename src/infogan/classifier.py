@@ -1,0 +1,212 @@
+"""The domain classifier whose feature space scores sample quality without downloaded weights.
+
+A LeNet-like CNN is trained on the labelled training split of a data set and cached per data set;
+its penultimate layer (128 units) stands in for Inception's pool features in the Frechet distance
+and precision/recall, and its softmax for Inception's in the classifier score.
+
+Sources with one split (the 5,000 embedded MNIST digits, an image folder) get a fixed held-out test
+part: HOLDOUT_FRACTION of the images, chosen by a permutation seeded with HOLDOUT_SEED.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from infogan.checkpoint import load_checkpoint, save_checkpoint
+from infogan.config import TrainConfig
+from infogan.data import ImageData, load_dataset, mnist, to_unit_range
+from infogan.errors import InfoGANError
+
+log = logging.getLogger(__name__)
+
+HOLDOUT_FRACTION = 0.2  # share of a one-split source kept out of the classifier's training
+HOLDOUT_SEED = 1234  # fixed, so every classifier and every evaluation holds out the same images
+FEATURES = 128  # width of the penultimate layer, the feature space of the sample-quality metrics
+CACHE_ENV = "INFOGAN_CLASSIFIERS"  # overrides the cache folder below
+
+
+def default_cache() -> Path:
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "infogan" / "classifiers")
+
+
+class LeNet(nn.Module):
+    """conv 5x5 32 ReLU pool -> conv 5x5 64 ReLU pool -> FC 128 ReLU (features) -> dropout -> FC classes."""
+
+    def __init__(self, channels: int, classes: int):
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv2d(channels, 32, 5, padding=2),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),  # (B, 32, H/2, W/2)
+            nn.Conv2d(32, 64, 5, padding=2),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),  # (B, 64, H/4, W/4)
+            nn.AdaptiveAvgPool2d(7),  # (B, 64, 7, 7) whatever the image size
+        )
+        self.features = nn.Sequential(nn.Linear(64 * 7 * 7, FEATURES), nn.ReLU(inplace=True))
+        self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(FEATURES, classes))
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """images (B, C, H, W) in [-1, 1] -> (features (B, 128), logits (B, classes))."""
+        features = self.features(self.conv(images).flatten(1))
+        return features, self.head(features)
+
+
+@dataclass
+class Classifier:
+    """A trained classifier with what it was trained on and how well it does on held-out data."""
+
+    network: LeNet
+    key: str
+    test_accuracy: float
+    split_note: str
+
+    @torch.no_grad()
+    def predict(self, images: torch.Tensor, batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
+        """uint8 (N, C, H, W) or float [-1, 1] images -> (features (N, 128), probabilities (N, classes))."""
+        self.network.eval()
+        device = next(self.network.parameters()).device
+        features, probabilities = [], []
+        for chunk in images.split(batch_size):
+            chunk = to_unit_range(chunk) if chunk.dtype == torch.uint8 else chunk.float()
+            feats, logits = self.network(chunk.to(device))
+            features.append(feats.cpu())
+            probabilities.append(logits.softmax(1).cpu())
+        return torch.cat(features), torch.cat(probabilities)
+
+
+@dataclass
+class LabelledSplits:
+    """Training and test images of a labelled source, and how the test part was obtained."""
+
+    train: ImageData
+    test: ImageData
+    note: str
+
+
+def labelled_splits(config: TrainConfig, data_dir: str | None = None) -> LabelledSplits:
+    """The source's train and test splits; a one-split source gets its fixed held-out part as test."""
+    train = load_dataset(config, "train", data_dir)
+    if train.labels is None:
+        raise InfoGANError(f"{train.name} has no labels: the classifier and clustering need labelled data")
+    test = load_dataset(config, "test", data_dir)
+    if test.name != train.name or len(test) != len(train):
+        return LabelledSplits(train, test, f"test split ({len(test)} images) of {test.name}")
+    order = torch.randperm(len(train), generator=torch.Generator().manual_seed(HOLDOUT_SEED))
+    held = int(len(train) * HOLDOUT_FRACTION)
+    test_idx, train_idx = order[:held], order[held:]
+    note = f"{train.name} has one split: a fixed {held} of its {len(train)} images (seed {HOLDOUT_SEED}) held out"
+
+    def subset(idx: torch.Tensor, part: str) -> ImageData:
+        return ImageData(train.images[idx], train.labels[idx], f"{train.name} ({part})")
+
+    return LabelledSplits(subset(train_idx, "train part"), subset(test_idx, "held-out part"), note)
+
+
+def cache_key(config: TrainConfig, data_dir: str | None = None) -> str:
+    """One classifier per data source and image shape: the data set's name and a hash of its folder."""
+    folder = data_dir or config.data_dir
+    if folder is None and config.dataset in mnist.STANDARD_DIRS:
+        folder = mnist.standard_dir(config.dataset)
+    source = "embedded" if folder is None else hashlib.sha1(str(Path(folder).resolve()).encode()).hexdigest()[:8]
+    return f"{config.dataset}-{source}-{config.image_size}px{config.channels}c"
+
+
+def accuracy(classifier: Classifier, data: ImageData) -> float:
+    _, probabilities = classifier.predict(data.images)
+    return float((probabilities.argmax(1) == data.labels).double().mean())
+
+
+def train_classifier(
+    config: TrainConfig,
+    data_dir: str | None = None,
+    epochs: int = 5,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    max_train: int | None = None,
+) -> Classifier:
+    """Train the LeNet on the labelled training split with Adam and cross-entropy; measure it on the test part.
+
+    Random shifts of up to 2 pixels augment each batch: small data sets (the 5,000 digits) overfit without.
+    max_train caps the training images (tests use it to stay fast).
+    """
+    splits = labelled_splits(config, data_dir)
+    train = splits.train
+    if max_train is not None:
+        train = ImageData(train.images[:max_train], train.labels[:max_train], train.name)
+    classes = int(max(train.labels.max(), splits.test.labels.max())) + 1
+    torch.manual_seed(seed)
+    network = LeNet(config.channels, classes).to(device)
+    optimizer = torch.optim.Adam(network.parameters(), lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs * max(1, len(train) // batch_size))
+    generator = torch.Generator().manual_seed(seed)
+    for epoch in range(epochs):
+        network.train()
+        order = torch.randperm(len(train), generator=generator)
+        total, count = 0.0, 0
+        for indices in order.split(batch_size):
+            images = shift(to_unit_range(train.images[indices]), generator).to(device)
+            _, logits = network(images)
+            loss = F.cross_entropy(logits, train.labels[indices].to(device))  # -log p(y | x)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            total, count = total + loss.item() * len(indices), count + len(indices)
+        log.info("classifier epoch %d/%d: training loss %.4f", epoch + 1, epochs, total / count)
+    classifier = Classifier(network, cache_key(config, data_dir), 0.0, splits.note)
+    classifier.test_accuracy = accuracy(classifier, splits.test)
+    return classifier
+
+
+def shift(images: torch.Tensor, generator: torch.Generator, pixels: int = 2) -> torch.Tensor:
+    """Translate each image by up to `pixels` in x and y, filling with the background (-1)."""
+    height, width = images.shape[2:]
+    padded = F.pad(images, (pixels,) * 4, value=-1.0)  # (B, C, H + 2p, W + 2p)
+    dx, dy = torch.randint(0, 2 * pixels + 1, (2, len(images)), generator=generator).tolist()
+    return torch.stack([image[:, y : y + height, x : x + width] for image, x, y in zip(padded, dx, dy, strict=True)])
+
+
+def classifier_path(key: str, cache: str | Path | None = None) -> Path:
+    return Path(cache or default_cache()) / f"{key}.pt"
+
+
+def save_classifier(classifier: Classifier, cache: str | Path | None = None) -> Path:
+    path = classifier_path(classifier.key, cache)
+    network = classifier.network
+    state = {
+        "network": {k: v.cpu() for k, v in network.state_dict().items()},
+        "channels": network.conv[0].in_channels,
+        "classes": network.head[1].out_features,
+        "test_accuracy": classifier.test_accuracy,
+        "split_note": classifier.split_note,
+        "key": classifier.key,
+    }
+    save_checkpoint(state, path)
+    return path
+
+
+def load_classifier(config: TrainConfig, data_dir: str | None = None, cache: str | Path | None = None) -> Classifier:
+    """The cached classifier of this data source; InfoGANError saying how to train it when there is none."""
+    key = cache_key(config, data_dir)
+    path = classifier_path(key, cache)
+    if not path.is_file():
+        data_flag = f" --data {data_dir or config.data_dir}" if (data_dir or config.data_dir) else ""
+        raise InfoGANError(
+            f"no domain classifier for {key} in {path.parent}: train it with "
+            f"`infogan classifier --dataset {config.dataset}{data_flag}`"
+        )
+    state = load_checkpoint(path)
+    network = LeNet(state["channels"], state["classes"])
+    network.load_state_dict(state["network"])
+    return Classifier(network.eval(), key, state["test_accuracy"], state["split_note"])
