@@ -16,11 +16,11 @@ import typing
 from pathlib import Path
 
 from infogan import generate
-from infogan.config import DATASETS, DEVICES, PRESETS, SPLITS, TrainConfig, flag, preset_config
+from infogan.config import DATASETS, DEVICES, NETWORKS, PRESETS, SPLITS, TrainConfig, flag, preset_config
 from infogan.errors import InfoGANError
 from infogan.visualize import save_grid
 
-CHOICES = {"dataset": DATASETS, "split": SPLITS, "device": DEVICES}
+CHOICES = {"dataset": DATASETS, "split": SPLITS, "device": DEVICES, "network": NETWORKS}
 NOT_FLAGS = ("preset", "version")
 
 
@@ -107,6 +107,34 @@ def command_encode(args: argparse.Namespace) -> None:
     print(out)
 
 
+def command_dsprites(args: argparse.Namespace) -> None:
+    from infogan.data.dsprites import write_npz
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_npz(out)
+    print(out)
+
+
+def command_evaluate(args: argparse.Namespace) -> None:
+    import json
+
+    from infogan.metrics.disentanglement_eval import Budget, evaluate_disentanglement
+
+    if not args.disentanglement:
+        raise InfoGANError("evaluate: choose what to measure: --disentanglement")
+    if args.scale <= 0:
+        raise InfoGANError(f"--scale must be positive (got {args.scale})")
+    run = generate.load_run(args.run, args.device)
+    scores = evaluate_disentanglement(run, args.seed, Budget().scaled(args.scale))
+    width = max(map(len, scores))
+    print("\n".join(f"{name:<{width}}  {value:.4f}" for name, value in scores.items()))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps({"run": str(args.run), "step": run.step, **scores}, indent=2) + "\n")
+        print(args.json)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="infogan", description="Train InfoGAN models and look at their codes.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
@@ -141,6 +169,20 @@ def build_parser() -> argparse.ArgumentParser:
     encode = run_command("encode", "Q's codes of real images, to CSV", command_encode, "codes.csv")
     encode.add_argument("--data", help="data folder (default: the run's)")
     encode.add_argument("--split", choices=SPLITS, default="test", help="split to encode (one-split sources: all)")
+    evaluate = commands.add_parser("evaluate", help="measure a trained model")
+    evaluate.add_argument("run", metavar="RUN", help="run folder written by infogan train")
+    evaluate.add_argument(
+        "--disentanglement", action="store_true", help="dSprites: MIG, FactorVAE, DCI, SAP, shape-classifier scores"
+    )
+    evaluate.add_argument("--json", metavar="FILE", help="also write the scores to this JSON file")
+    evaluate.add_argument("--scale", type=float, default=1.0, help="multiply every sample size (1: the papers')")
+    evaluate.add_argument("--device", default="auto", choices=DEVICES)
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of every sample the metrics draw")
+    evaluate.set_defaults(handler=command_evaluate)
+
+    sprites = commands.add_parser("dsprites", help="write the procedural dSprites set in the original file's layout")
+    sprites.add_argument("--out", required=True, metavar="FILE.npz", help="file to write (compressed .npz)")
+    sprites.set_defaults(handler=command_dsprites)
     return parser
 
 

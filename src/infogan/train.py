@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from infogan import generate
+from infogan import contrastive, generate
 from infogan.checkpoint import load_checkpoint, save_checkpoint
 from infogan.config import TrainConfig, flag
 from infogan.data import ImageData, batches, load_dataset, to_unit_range
@@ -33,17 +33,22 @@ log = logging.getLogger(__name__)
 
 # options that shape the networks or the latent: a checkpoint only resumes under the same values
 MODEL_FIELDS = ("noise", "categorical", "continuous", "image_size", "channels", "learn_std", "spectral_norm")
+MODEL_FIELDS += ("network", "cr_weight")  # cr_weight > 0 adds InfoGAN-CR's head: to turn it on late, use --cr-start
 RUN_FILES = ("config.json", "metrics.jsonl", "summary.json", "checkpoints", "samples", "traversals")
 
 
 def make_optimizers(model: InfoGAN, config: TrainConfig) -> dict[str, torch.optim.Adam]:
-    """Adam per parameter group: D (trunk and D head), G (generator), Q (Q head)."""
+    """Adam per parameter group: D (trunk and D head), G (generator), Q (Q head), and InfoGAN-CR's head
+    when the model has one (at Q's learning rate, as the authors')."""
     betas = (config.beta1, config.beta2)
-    return {
+    optimizers = {
         "d": torch.optim.Adam([*model.trunk.parameters(), *model.d_head.parameters()], config.lr_d, betas),
         "g": torch.optim.Adam(model.generator.parameters(), config.lr_g, betas),
         "q": torch.optim.Adam(model.q_head.parameters(), config.lr_q, betas),
     }
+    if model.cr_head is not None:
+        optimizers["cr"] = torch.optim.Adam(model.cr_head.parameters(), config.lr_q, betas)
+    return optimizers
 
 
 def train_step(
@@ -52,10 +57,13 @@ def train_step(
     real: torch.Tensor,
     latent: Latent,
     config: TrainConfig,
+    step: int = 0,
 ) -> dict[str, torch.Tensor]:
-    """One D update then one G update on a batch of real images (B, C, H, W) in [-1, 1].
+    """One D update then one G update on a batch of real images (B, C, H, W) in [-1, 1]; `step` (0-based)
+    schedules the contrastive regulariser.
 
-    Returns detached losses: loss_d, loss_g (adversarial parts) and nll (n_codes,) of the codes.
+    Returns detached losses: loss_d, loss_g (adversarial parts), nll (n_codes,) of the codes, and loss_cr
+    while the contrastive regulariser is on.
     """
     autocast = torch.autocast(real.device.type, torch.bfloat16, enabled=config.amp and real.device.type == "cuda")
     weights = (config.info_weight_cat, config.info_weight_cont)
@@ -77,7 +85,7 @@ def train_step(
     if config.info_trains_trunk:
         optimizers["q"].step()
 
-    # (2) update G: min softplus(-D(G(z, c))) + lambda * (-L_I); D's weights take no gradient here
+    # (2) update G: min softplus(-D(G(z, c))) + lambda * (-L_I) [+ alpha * L_CR]; D's weights take no gradient
     model.zero_grad(set_to_none=True)
     with autocast:
         features = model.trunk(fake)
@@ -86,11 +94,22 @@ def train_step(
     trained = list(model.generator.parameters())
     if not config.info_trains_trunk:
         trained += list(model.q_head.parameters())
-    (loss_g + info_g).backward(inputs=trained)
+    out = {}
+    loss_g_total = loss_g + info_g
+    if contrastive.active(step, config.cr_weight, config.cr_start):
+        gap = contrastive.gap_at(step, config.cr_start, config.cr_gap, config.cr_gap_steps)
+        with autocast:
+            loss_cr = contrastive.contrastive_loss(model, latent, fake, gap)
+        loss_cr.backward(inputs=list(model.cr_head.parameters()), retain_graph=True)  # H: min L_CR
+        loss_g_total = loss_g_total + config.cr_weight * loss_cr
+        out["loss_cr"] = loss_cr.detach()
+    loss_g_total.backward(inputs=trained)
     optimizers["g"].step()
+    if "loss_cr" in out:
+        optimizers["cr"].step()
     if not config.info_trains_trunk:
         optimizers["q"].step()
-    return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "nll": nll}
+    return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "nll": nll, **out}
 
 
 def _float(q_outputs: tuple) -> tuple:
@@ -197,7 +216,7 @@ def train(config: TrainConfig, resume: bool = False, overwrite: bool = False) ->
             start = time.perf_counter()
             real = to_unit_range(images[indices].to(device, non_blocking=True))
             latent = sample_latent(model.spec, config.batch_size, latent_rng, device)
-            losses = train_step(model, optimizers, real, latent, config)
+            losses = train_step(model, optimizers, real, latent, config, step)
             for key, value in losses.items():
                 window[key] = window.get(key, 0) + value
             step, batch_in_epoch, window_steps = step + 1, batch_in_epoch + 1, window_steps + 1
@@ -252,6 +271,8 @@ def summarise_window(
     """Mean losses of a logging window; a non-finite loss stops the run before anything is saved."""
     nll = (window["nll"] / count).tolist()
     out = {"loss_d": float(window["loss_d"] / count), "loss_g": float(window["loss_g"] / count)}
+    if "loss_cr" in window:  # the contrastive regulariser's cross-entropy, when it is on
+        out["loss_cr"] = float(window["loss_cr"] / count)
     for name, value, entropy in zip(names, nll, entropies, strict=True):
         out[f"nll_{name}"] = value
         out[f"mi_{name}"] = entropy - value
