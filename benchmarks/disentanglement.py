@@ -30,6 +30,7 @@ PUBLISHED = {
     "InfoGAN-CR, published": {"factor_vae_eval_accuracy": 0.88, "mig": 0.37},
     "FactorVAE (VAE), published": {"factor_vae_eval_accuracy": 0.82, "mig": 0.40},
 }
+VARIANTS = ("InfoGAN", "InfoGAN-CR")
 COLUMNS = {
     "factor_vae_eval_accuracy": "FactorVAE",
     "mig": "MIG",
@@ -46,6 +47,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--cr-weight", type=float, default=2.0, help="alpha of InfoGAN-CR (the authors': 2)")
     parser.add_argument("--cr-start", type=int, help="step at which CR starts (default: half of --steps)")
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     parser.add_argument("--scale", type=float, default=1.0, help="times the papers' metric sample sizes")
     parser.add_argument("--out", default="runs/bench-disentanglement", help="folder of the runs and results.json")
     return parser.parse_args()
@@ -62,7 +64,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     out = Path(args.out)
     cr_start = args.steps // 2 if args.cr_start is None else args.cr_start
-    variants = {"InfoGAN": {}, "InfoGAN-CR": {"cr_weight": args.cr_weight, "cr_start": cr_start}}
+    overrides_of = {"InfoGAN": {}, "InfoGAN-CR": {"cr_weight": args.cr_weight, "cr_start": cr_start}}
+    variants = {name: overrides_of[name] for name in args.variants}
     budget = Budget().scaled(args.scale)
     sprites = DSprites()
     sprites.load_cache()

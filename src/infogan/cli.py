@@ -118,6 +118,7 @@ def command_dsprites(args: argparse.Namespace) -> None:
 
 def command_evaluate(args: argparse.Namespace) -> None:
     import json
+    from dataclasses import replace
 
     from infogan.metrics.disentanglement_eval import Budget, evaluate_disentanglement
 
@@ -126,7 +127,12 @@ def command_evaluate(args: argparse.Namespace) -> None:
     if args.scale <= 0:
         raise InfoGANError(f"--scale must be positive (got {args.scale})")
     run = generate.load_run(args.run, args.device)
-    scores = evaluate_disentanglement(run, args.seed, Budget().scaled(args.scale))
+    budget = Budget().scaled(args.scale)
+    if args.classifier_steps is not None:
+        if args.classifier_steps < 1:
+            raise InfoGANError(f"--classifier-steps must be at least 1 (got {args.classifier_steps})")
+        budget = replace(budget, classifier_steps=args.classifier_steps)
+    scores = evaluate_disentanglement(run, args.seed, budget)
     width = max(map(len, scores))
     print("\n".join(f"{name:<{width}}  {value:.4f}" for name, value in scores.items()))
     if args.json:
@@ -176,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--json", metavar="FILE", help="also write the scores to this JSON file")
     evaluate.add_argument("--scale", type=float, default=1.0, help="multiply every sample size (1: the papers')")
+    evaluate.add_argument(
+        "--classifier-steps", type=int, help="training batches of 64 of the shape classifier (default: Budget's)"
+    )
     evaluate.add_argument("--device", default="auto", choices=DEVICES)
     evaluate.add_argument("--seed", type=int, default=0, help="seed of every sample the metrics draw")
     evaluate.set_defaults(handler=command_evaluate)
