@@ -16,12 +16,12 @@ import typing
 from pathlib import Path
 
 from infogan import generate
-from infogan.config import DATASETS, DEVICES, PRESETS, SPLITS, TrainConfig, flag, preset_config
+from infogan.config import DATASETS, DEVICES, NETWORKS, PRESETS, SPLITS, TrainConfig, flag, preset_config
 from infogan.distributed import env_rank
 from infogan.errors import InfoGANError, TrainingInterrupted
 from infogan.visualize import save_grid
 
-CHOICES = {"dataset": DATASETS, "split": SPLITS, "device": DEVICES}
+CHOICES = {"dataset": DATASETS, "split": SPLITS, "device": DEVICES, "network": NETWORKS}
 NOT_FLAGS = ("preset", "version")
 
 
@@ -140,9 +140,15 @@ def command_evaluate(args: argparse.Namespace) -> None:
     metrics = choose_metrics(args.metrics)
     if args.samples < 10:
         raise InfoGANError(f"--samples must be at least 10 (got {args.samples})")
+    if args.scale <= 0:
+        raise InfoGANError(f"--scale must be positive (got {args.scale})")
+    if args.classifier_steps is not None and args.classifier_steps < 1:
+        raise InfoGANError(f"--classifier-steps must be at least 1 (got {args.classifier_steps})")
     run = generate.load_run(args.run, args.device)
     options = {"data_dir": args.data, "split": args.split, "samples": args.samples, "seed": args.seed}
     report = evaluate(run, metrics, classifier_cache=args.classifiers, **options)
+    if args.disentanglement:
+        add_disentanglement(report, run, args)
     out = Path(args.out or run.directory / "evaluation.json")
     out.write_text(report.to_json())
     if args.json:
@@ -156,6 +162,28 @@ def command_plot(args: argparse.Namespace) -> None:
     from infogan.plot import plot_run
 
     print(plot_run(args.run, args.out))
+
+
+def add_disentanglement(report, run: generate.Run, args: argparse.Namespace) -> None:
+    """dSprites scores (MIG, FactorVAE, DCI, SAP, shape classifier) into the report, at --scale of their sizes."""
+    from dataclasses import replace
+
+    from infogan.metrics.disentanglement_eval import Budget, evaluate_disentanglement
+
+    budget = Budget().scaled(args.scale)
+    if args.classifier_steps is not None:
+        budget = replace(budget, classifier_steps=args.classifier_steps)
+    report.values.update(evaluate_disentanglement(run, args.seed, budget))
+    report.notes["disentanglement"] = f"procedural dSprites, sample sizes {budget}"
+
+
+def command_dsprites(args: argparse.Namespace) -> None:
+    from infogan.data.dsprites import write_npz
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_npz(out)
+    print(out)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -217,10 +245,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--samples", type=int, default=10_000, help="generated samples (and real images at most)")
     evaluate.add_argument("--classifiers", help="folder of cached domain classifiers")
+    evaluate.add_argument(
+        "--disentanglement", action="store_true", help="dSprites: MIG, FactorVAE, DCI, SAP, shape-classifier scores"
+    )
+    evaluate.add_argument("--scale", type=float, default=1.0, help="disentanglement sample sizes x this")
+    evaluate.add_argument("--classifier-steps", type=int, help="batches of 64 to train the shape classifier")
     plot = commands.add_parser("plot", help="PNG curves of losses, L_I and accuracy over training")
     plot.add_argument("run", metavar="RUN", help="run folder written by infogan train")
     plot.add_argument("--out", help="file to write (default: RUN/curves.png)")
     plot.set_defaults(handler=command_plot)
+
+    sprites = commands.add_parser("dsprites", help="write the procedural dSprites set in the original file's layout")
+    sprites.add_argument("--out", required=True, metavar="FILE.npz", help="file to write (compressed .npz)")
+    sprites.set_defaults(handler=command_dsprites)
     return parser
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from infogan.errors import InfoGANError
 from infogan.latent import LatentSpec
+from infogan.networks import NETWORKS
 
 CONFIG_VERSION = 1
 DATASETS = ("mnist", "fashion-mnist", "celeba", "folder", "dsprites")
@@ -52,10 +53,15 @@ class TrainConfig:
     # --- model
     learn_std: bool = option(False, "Q predicts the continuous codes' std (clamped) instead of fixing it at 1")
     spectral_norm: bool = option(False, "spectral normalisation in D's trunk")
+    network: str = option("paper", "paper: the InfoGAN paper's networks (DCGAN's at 64x64); small: InfoGAN-CR's, 64x64")
     # --- loss
     info_weight_cat: float = option(1.0, "lambda for categorical codes (paper: 1)")
     info_weight_cont: float = option(0.1, "lambda for continuous codes (paper: 0.1 to keep the scales comparable)")
     info_trains_trunk: bool = option(True, "L_I also trains D's shared trunk, in the D step (the authors' code)")
+    cr_weight: float = option(0.0, "alpha of InfoGAN-CR's contrastive regulariser on continuous codes (0: off)")
+    cr_start: int = option(0, "step at which the contrastive regulariser starts (InfoGAN-CR, dSprites: 288000)")
+    cr_gap: float = option(0.0, "progressive training: a pair's other codes differ by at least this, in [0, 1)")
+    cr_gap_steps: int = option(0, "steps after --cr-start during which --cr-gap holds; 0 from then on")
     # --- optimisation: Adam as in DCGAN
     lr_d: float = option(2e-4, "learning rate of D (trunk and D head)")
     lr_g: float = option(1e-3, "learning rate of G")
@@ -95,6 +101,12 @@ class TrainConfig:
             (all(k >= 2 for k in self.categorical), "categorical", "sizes must be at least 2"),
             (bool(self.categorical) or self.continuous > 0, "categorical", "or --continuous must give a code"),
             (self.info_weight_cat >= 0 and self.info_weight_cont >= 0, "info_weight_cat", "weights must be >= 0"),
+            (self.network in NETWORKS, "network", f"must be one of {', '.join(NETWORKS)}"),
+            (self.network == "paper" or self.image_size == 64, "network", "small exists for --image-size 64 only"),
+            (self.cr_weight >= 0, "cr_weight", "must be 0 (off) or more"),
+            (self.cr_weight == 0 or self.continuous >= 2, "cr_weight", "needs --continuous 2 or more"),
+            (self.cr_start >= 0 and self.cr_gap_steps >= 0, "cr_start", "and --cr-gap-steps must be 0 or more"),
+            (0 <= self.cr_gap < 1, "cr_gap", "must lie in [0, 1)"),
             (min(self.lr_d, self.lr_g, self.lr_q) > 0, "lr_d", "learning rates must be positive"),
             (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "beta1", "Adam betas must lie in [0, 1)"),
             (self.batch_size >= 2, "batch_size", "must be at least 2 (batch norm needs two images)"),
@@ -202,6 +214,27 @@ PRESETS: dict[str, Preset] = {
             "categorical": (10,) * 10,
             "continuous": 0,
             "out": "runs/celeba",
+        },
+    ),
+    "dsprites": Preset(
+        "InfoGAN-CR's dSprites setup (Lin et al. 2020): 5 continuous codes + 5 noise, lambda 0.05, G lr 1e-3, "
+        "D/Q lr 2e-3, spectral norm in D, their small 64x64 networks; add --cr-weight for InfoGAN-CR",
+        {
+            "dataset": "dsprites",
+            "image_size": 64,
+            "channels": 1,
+            "network": "small",
+            "spectral_norm": True,
+            "noise": 5,
+            "categorical": (),
+            "continuous": 5,
+            "info_weight_cont": 0.05,
+            "lr_g": 1e-3,
+            "lr_d": 2e-3,
+            "lr_q": 2e-3,
+            "batch_size": 64,
+            "epochs": 28,
+            "out": "runs/dsprites",
         },
     ),
 }

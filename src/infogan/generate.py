@@ -35,7 +35,15 @@ class Run:
 
 def build_model(config: TrainConfig) -> InfoGAN:
     """The networks a config describes, freshly initialised."""
-    return InfoGAN(config.latent, config.image_size, config.channels, config.learn_std, config.spectral_norm)
+    return InfoGAN(
+        config.latent,
+        config.image_size,
+        config.channels,
+        config.learn_std,
+        config.spectral_norm,
+        config.network,
+        contrastive=config.cr_weight > 0,
+    )
 
 
 def resolve_device(name: str) -> torch.device:

@@ -12,6 +12,7 @@ import itertools
 import torch
 from torch import nn
 
+from infogan.contrastive import ContrastiveHead
 from infogan.latent import LatentSpec
 
 # image size -> (spatial size after the fully connected layers, channels of each stride-2 stage in G)
@@ -20,21 +21,35 @@ ARCHITECTURES: dict[int, tuple[int, tuple[int, ...]]] = {
     32: (8, (128, 64)),
     64: (4, (512, 256, 128, 64)),  # DCGAN: 4x4x512 -> 256 -> 128 -> 64 -> C
 }
+# Lin et al.'s (InfoGAN-CR) dSprites widths: FC 128 -> 4x4x64 -> 64 -> 32 -> 32 -> C, D mirroring them; about
+# a tenth of DCGAN's FLOPs at 64x64, which is what makes dSprites trainable on a CPU.
+SMALL_ARCHITECTURES: dict[int, tuple[int, tuple[int, ...]]] = {64: (4, (64, 64, 32, 32))}
+FC_UNITS = {"paper": 1024, "small": 128}  # width of G's first and D's last fully connected layer
+NETWORKS = tuple(FC_UNITS)
 LEAK = 0.1  # the paper's leaky ReLU slope
 
 
-class Generator(nn.Module):
-    """G: FC 1024 BN ReLU -> FC s*s*C0 BN ReLU -> (deconv 4x4/2 BN ReLU)* -> deconv 4x4/2 tanh."""
+def architecture(image_size: int, network: str = "paper") -> tuple[int, tuple[int, ...], int]:
+    """(spatial size after G's fully connected layers, channels of G's stride-2 stages, FC units)."""
+    table = SMALL_ARCHITECTURES if network == "small" else ARCHITECTURES
+    if network not in NETWORKS or image_size not in table:
+        raise ValueError(f"no {network!r} network for {image_size}x{image_size} images")
+    base, widths = table[image_size]
+    return base, widths, FC_UNITS[network]
 
-    def __init__(self, input_dim: int, image_size: int, channels: int):
+
+class Generator(nn.Module):
+    """G: FC 1024 BN ReLU -> FC s*s*C0 BN ReLU -> (deconv 4x4/2 BN ReLU)* -> deconv 4x4/2 tanh (FC 128 if small)."""
+
+    def __init__(self, input_dim: int, image_size: int, channels: int, network: str = "paper"):
         super().__init__()
-        base, widths = ARCHITECTURES[image_size]
+        base, widths, units = architecture(image_size, network)
         self.base, self.width0 = base, widths[0]
         self.fc = nn.Sequential(
-            nn.Linear(input_dim, 1024, bias=False),
-            nn.BatchNorm1d(1024),
+            nn.Linear(input_dim, units, bias=False),
+            nn.BatchNorm1d(units),
             nn.ReLU(inplace=True),
-            nn.Linear(1024, base * base * widths[0], bias=False),
+            nn.Linear(units, base * base * widths[0], bias=False),
             nn.BatchNorm1d(base * base * widths[0]),
             nn.ReLU(inplace=True),
         )
@@ -51,11 +66,12 @@ class Generator(nn.Module):
 
 
 class Trunk(nn.Module):
-    """Shared by D and Q: conv 4x4/2 64 lReLU -> (conv 4x4/2 BN lReLU)* -> FC 1024 BN lReLU."""
+    """Shared by D and Q: conv 4x4/2 64 lReLU -> (conv 4x4/2 BN lReLU)* -> FC 1024 (small: 128) BN lReLU."""
 
-    def __init__(self, image_size: int, channels: int, spectral_norm: bool = False):
+    def __init__(self, image_size: int, channels: int, spectral_norm: bool = False, network: str = "paper"):
         super().__init__()
-        base, widths = ARCHITECTURES[image_size]
+        base, widths, units = architecture(image_size, network)
+        self.units = units
         widths = widths[::-1]  # D mirrors G: 64 -> 128 (-> 256 -> 512)
         norm = nn.utils.spectral_norm if spectral_norm else (lambda module: module)
         layers: list[nn.Module] = [norm(nn.Conv2d(channels, widths[0], 4, 2, 1)), nn.LeakyReLU(LEAK, True)]
@@ -67,25 +83,25 @@ class Trunk(nn.Module):
             ]
         self.conv = nn.Sequential(*layers)
         self.fc = nn.Sequential(
-            norm(nn.Linear(base * base * widths[-1], 1024, bias=False)),
-            nn.BatchNorm1d(1024),
+            norm(nn.Linear(base * base * widths[-1], units, bias=False)),
+            nn.BatchNorm1d(units),
             nn.LeakyReLU(LEAK, True),
         )
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = self.conv(images)  # (B, C_last, s, s)
-        return self.fc(x.flatten(1))  # (B, 1024)
+        return self.fc(x.flatten(1))  # (B, units)
 
 
 class QHead(nn.Module):
     """Q(c|x): FC 128 BN lReLU -> categorical logits, continuous means (and log-stds when learned)."""
 
-    def __init__(self, spec: LatentSpec, learn_std: bool):
+    def __init__(self, spec: LatentSpec, learn_std: bool, features: int = 1024):
         super().__init__()
         self.spec, self.learn_std = spec, learn_std
         outputs = sum(spec.categorical) + spec.continuous * (2 if learn_std else 1)
         self.net = nn.Sequential(
-            nn.Linear(1024, 128, bias=False), nn.BatchNorm1d(128), nn.LeakyReLU(LEAK, True), nn.Linear(128, outputs)
+            nn.Linear(features, 128, bias=False), nn.BatchNorm1d(128), nn.LeakyReLU(LEAK, True), nn.Linear(128, outputs)
         )
 
     def forward(self, features: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor | None]:
@@ -99,7 +115,8 @@ class QHead(nn.Module):
 
 
 class InfoGAN(nn.Module):
-    """Container of the four parameter groups: generator, trunk, d_head, q_head."""
+    """Container of the four parameter groups: generator, trunk, d_head, q_head; plus cr_head, InfoGAN-CR's
+    pair classifier (infogan.contrastive), when `contrastive` asks for it."""
 
     def __init__(
         self,
@@ -108,15 +125,17 @@ class InfoGAN(nn.Module):
         channels: int,
         learn_std: bool = False,
         spectral_norm: bool = False,
+        network: str = "paper",
+        contrastive: bool = False,
     ):
         super().__init__()
-        if image_size not in ARCHITECTURES:
-            raise ValueError(f"image size {image_size} has no network; choose one of {sorted(ARCHITECTURES)}")
+        units = architecture(image_size, network)[2]
         self.spec = spec
-        self.generator = Generator(spec.input_dim, image_size, channels)
-        self.trunk = Trunk(image_size, channels, spectral_norm)
-        self.d_head = nn.Linear(1024, 1)  # D(x) as a logit
-        self.q_head = QHead(spec, learn_std)
+        self.generator = Generator(spec.input_dim, image_size, channels, network)
+        self.trunk = Trunk(image_size, channels, spectral_norm, network)
+        self.d_head = nn.Linear(units, 1)  # D(x) as a logit
+        self.q_head = QHead(spec, learn_std, units)
+        self.cr_head = ContrastiveHead(image_size, channels, spec.continuous) if contrastive else None
         self.apply(init_weights)
 
     def discriminate(self, images: torch.Tensor) -> tuple[torch.Tensor, tuple]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from infogan import distributed, generate
+from infogan import contrastive, distributed, generate
 from infogan.checkpoint import LATEST, load_checkpoint, save_rotating, saved_steps
 from infogan.config import TrainConfig, flag
 from infogan.data import ImageData, batches, load_dataset, to_unit_range
@@ -36,21 +36,26 @@ log = logging.getLogger(__name__)
 
 # options that shape the networks or the latent: a checkpoint only resumes under the same values
 MODEL_FIELDS = ("noise", "categorical", "continuous", "image_size", "channels", "learn_std", "spectral_norm")
+MODEL_FIELDS += ("network", "cr_weight")  # cr_weight > 0 adds InfoGAN-CR's head: to turn it on late, use --cr-start
 RUN_FILES = ("config.json", "metrics.jsonl", "summary.json", "checkpoints", "samples", "traversals")
 
 
 def make_optimizers(model: InfoGAN, config: TrainConfig) -> dict[str, torch.optim.Adam]:
-    """Adam per parameter group: D (trunk and D head), G (generator), Q (Q head).
+    """Adam per parameter group: D (trunk and D head), G (generator), Q (Q head), and InfoGAN-CR's head
+    when the model has one (at Q's learning rate, as the authors').
 
     The fused implementation updates each tensor in one pass instead of a chain of element-wise
     kernels: the same update up to floating-point rounding, 2-3x faster on CPU (benchmarks/train_speed.py).
     """
     options, lr = {"betas": (config.beta1, config.beta2), "fused": True}, learning_rates(config)
-    return {
+    optimizers = {
         "d": torch.optim.Adam([*model.trunk.parameters(), *model.d_head.parameters()], lr["d"], **options),
         "g": torch.optim.Adam(model.generator.parameters(), lr["g"], **options),
         "q": torch.optim.Adam(model.q_head.parameters(), lr["q"], **options),
     }
+    if model.cr_head is not None:
+        optimizers["cr"] = torch.optim.Adam(model.cr_head.parameters(), lr["q"], **options)
+    return optimizers
 
 
 def learning_rates(config: TrainConfig) -> dict[str, float]:
@@ -64,12 +69,15 @@ def train_step(
     latent: Latent,
     config: TrainConfig,
     processes: Processes | None = None,
+    step: int = 0,
 ) -> dict[str, torch.Tensor]:
-    """One D update then one G update on a batch of real images (B, C, H, W) in [-1, 1].
+    """One D update then one G update on a batch of real images (B, C, H, W) in [-1, 1]; `step` (0-based)
+    schedules the contrastive regulariser.
 
     Under torchrun each phase averages its gradients over `processes` before stepping.
-    Returns detached losses: loss_d, loss_g (adversarial parts), nll (n_codes,) of the codes, and
-    skipped: how many of the two updates --skip-nonfinite skipped.
+    Returns detached losses: loss_d, loss_g (adversarial parts), nll (n_codes,) of the codes,
+    skipped: how many of the two updates --skip-nonfinite skipped, and loss_cr while the contrastive
+    regulariser is on.
     """
     autocast = torch.autocast(real.device.type, torch.bfloat16, enabled=config.amp and real.device.type == "cuda")
     weights = (config.info_weight_cat, config.info_weight_cont)
@@ -90,7 +98,7 @@ def train_step(
     stepped = [optimizers["d"], *([optimizers["q"]] if config.info_trains_trunk else [])]
     updated_d = _update(stepped, loss_d_total, processes, config.skip_nonfinite)
 
-    # (2) update G: min softplus(-D(G(z, c))) + lambda * (-L_I); D's weights take no gradient here
+    # (2) update G: min softplus(-D(G(z, c))) + lambda * (-L_I) [+ alpha * L_CR]; D's weights take no gradient
     model.zero_grad(set_to_none=True)
     with autocast:
         features = model.trunk(fake)
@@ -98,10 +106,20 @@ def train_step(
         info_g, nll = information_loss(_float(model.q_head(features)), latent, *weights)
         loss_g_total = loss_g + info_g
     stepped = [optimizers["g"], *([] if config.info_trains_trunk else [optimizers["q"]])]
-    loss_g_total.backward(inputs=[p for optimizer in stepped for p in _parameters(optimizer)])
+    inputs = [p for optimizer in stepped for p in _parameters(optimizer)]
+    out = {}
+    if contrastive.active(step, config.cr_weight, config.cr_start):
+        gap = contrastive.gap_at(step, config.cr_start, config.cr_gap, config.cr_gap_steps)
+        with autocast:
+            loss_cr = contrastive.contrastive_loss(model, latent, fake, gap)
+        loss_cr.backward(inputs=list(model.cr_head.parameters()), retain_graph=True)  # CR head: min L_CR
+        loss_g_total = loss_g_total + config.cr_weight * loss_cr
+        stepped.append(optimizers["cr"])
+        out["loss_cr"] = loss_cr.detach()
+    loss_g_total.backward(inputs=inputs)
     updated_g = _update(stepped, loss_g_total, processes, config.skip_nonfinite)
     skipped = torch.tensor(2 - updated_d - updated_g)
-    return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "nll": nll, "skipped": skipped}
+    return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "nll": nll, "skipped": skipped, **out}
 
 
 def _parameters(optimizer: torch.optim.Optimizer) -> list[torch.Tensor]:
@@ -247,7 +265,7 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
     entropies = code_entropies(model.spec)
     names = model.spec.code_names()
     metrics = TrainingLog(run, config) if main else None  # metrics.jsonl (+ TensorBoard), held-out clustering
-    window = new_window(len(names), device)
+    window = new_window(len(names), device, config.cr_weight > 0)
     window_steps, skipped_steps, train_seconds, window_start = 0, 0, 0.0, time.perf_counter()
     progress = tqdm(
         total=total_steps, initial=step, desc="train", unit="step", dynamic_ncols=True, disable=None if main else True
@@ -292,7 +310,7 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
                 start = time.perf_counter()
                 real = to_unit_range(images[indices].to(device, non_blocking=True))
                 latent = sample_latent(model.spec, config.batch_size, latent_rng, device)
-                losses = train_step(model, optimizers, real, latent, config, processes)
+                losses = train_step(model, optimizers, real, latent, config, processes, step)
                 if int(losses.pop("skipped")):  # only non-zero under --skip-nonfinite: keep NaNs out of the means
                     skipped_steps += 1
                 else:
@@ -321,7 +339,7 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
                     record["images_per_s"] = (window_steps + skipped_steps) * config.batch_size * world_size / elapsed
                     write(record)
                     progress.set_postfix(loss_d=f"{last['loss_d']:.3f}", loss_g=f"{last['loss_g']:.3f}")
-                    window, window_steps, skipped_steps = new_window(len(names), device), 0, 0
+                    window, window_steps, skipped_steps = new_window(len(names), device, config.cr_weight > 0), 0, 0
                     window_start = time.perf_counter()
                 # --- held-out clustering every eval_every steps; the end of an epoch or of the run does its own
                 mid_epoch = step < total_steps and batch_in_epoch < len(order) and not stopping
@@ -393,13 +411,16 @@ def nonfinite_advice(run: Path) -> str:
     )
 
 
-def new_window(codes: int, device: torch.device) -> dict[str, torch.Tensor]:
+def new_window(codes: int, device: torch.device, contrastive_on: bool) -> dict[str, torch.Tensor]:
     """Running sums of the losses over a logging window, kept on the device (no sync per step)."""
-    return {
+    window = {
         "loss_d": torch.zeros((), device=device),
         "loss_g": torch.zeros((), device=device),
         "nll": torch.zeros(codes, device=device),
     }
+    if contrastive_on:  # the contrastive regulariser's cross-entropy (0 before --cr-start)
+        window["loss_cr"] = torch.zeros((), device=device)
+    return window
 
 
 def summarise_window(
@@ -413,11 +434,14 @@ def summarise_window(
 ) -> dict[str, float]:
     """Mean losses of a logging window over its steps and all processes; a non-finite loss (or a
     window whose every step --skip-nonfinite skipped) stops the run before anything is saved."""
-    sums = torch.cat([window["loss_d"].view(1), window["loss_g"].view(1), window["nll"]]).float()  # (2 + n_codes,)
+    extra = [window["loss_cr"].view(1)] if "loss_cr" in window else []
+    sums = torch.cat([window["loss_d"].view(1), window["loss_g"].view(1), window["nll"], *extra]).float()
     totals = [sums, torch.tensor([count, skipped], dtype=torch.float32, device=sums.device)]
     processes.average(totals)
     means = (totals[0] / totals[1][0]).tolist()  # mean sums / mean count: 0 / 0 when every step was skipped
     out = {"loss_d": means[0], "loss_g": means[1]}
+    if extra:
+        out["loss_cr"] = means.pop()
     for name, value, entropy in zip(names, means[2:], entropies, strict=True):
         out[f"nll_{name}"] = value
         out[f"mi_{name}"] = entropy - value

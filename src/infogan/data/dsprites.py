@@ -240,6 +240,12 @@ class DSprites:
             return render(index_to_classes(indices))
         return np.unpackbits(self._packed[_check_indices(indices)], axis=-1)
 
+    def all_images(self) -> np.ndarray:
+        """All 737,280 images (N, 64, 64) uint8 in {0, 1} (~3 GB), unpacked from the cache (`load_cache` first)."""
+        if self._packed is None:
+            raise InfoGANError("dSprites images are not cached: call load_cache() before all_images()")
+        return np.unpackbits(self._packed, axis=-1)
+
     def latents_classes(self, indices: np.ndarray) -> np.ndarray:
         """Factor classes (N, 5), without the original file's constant colour column."""
         return index_to_classes(indices)
@@ -280,6 +286,19 @@ class DSprites:
 def sample_images_and_factors(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """A uniform draw of n sprites: factor classes (n, 5) int64 and images (n, 64, 64) uint8."""
     return DSprites().sample(n, rng)
+
+
+def read_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, 64, 64) uint8 and factor classes (N, 5) from a file in the original layout: the real
+    dsprites_ndarray file or one that `write_npz` wrote. The colour column is dropped."""
+    try:
+        with np.load(path) as archive:
+            images, classes = archive["imgs"], archive["latents_classes"]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise InfoGANError(f"{path} is not a dSprites .npz with imgs and latents_classes ({error})") from None
+    if images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE) or classes.shape != (len(images), 1 + len(FACTOR_SIZES)):
+        raise InfoGANError(f"{path} holds imgs {images.shape} and latents_classes {classes.shape}, not dSprites'")
+    return images.astype(np.uint8, copy=False), classes[:, 1:].astype(np.int64)
 
 
 def write_npz(path: str | Path, indices: np.ndarray | None = None) -> None:

@@ -1,0 +1,93 @@
+"""`infogan evaluate RUN --disentanglement`: the disentanglement scores of a trained dSprites model.
+
+The representation is Q's continuous-code means on real dSprites images (generate.encode); the ground
+truth is the procedural dSprites grid. Besides MIG, FactorVAE, DCI and SAP (metrics.disentanglement,
+disentanglement_lib's defaults), InfoGAN-CR's shape-classifier scores of generated images.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+import torch
+
+from infogan.data.dsprites import IMAGE_SIZE, DSprites, default_cache_dir
+from infogan.errors import InfoGANError
+from infogan.generate import Run, encode, generate
+from infogan.latent import sample_latent
+from infogan.metrics.disentanglement import disentanglement_scores
+from infogan.metrics.dsprites_shape import ShapeClassifier, shape_probabilities, shape_scores, train_shape_classifier
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Sample sizes; the defaults are disentanglement_lib's and InfoGAN-CR's (50,000 generated images)."""
+
+    num_train: int = 10_000  # MIG, DCI and SAP draws; FactorVAE training votes
+    num_test: int = 5_000  # DCI and SAP test draws
+    num_eval: int = 5_000  # FactorVAE evaluation votes
+    num_variance_estimate: int = 10_000  # FactorVAE global variance
+    num_generated: int = 50_000  # images the shape classifier reads
+    classifier_steps: int = 1_000  # shape classifier's training batches of 64
+
+    def scaled(self, factor: float) -> Budget:
+        """Every sample size times `factor` (at least 100), for quick looks on slow machines; the classifier's
+        training stays whole, since a weak classifier would misread every image."""
+        sizes = {
+            f.name: max(100, int(getattr(self, f.name) * factor)) for f in fields(self) if f.name != "classifier_steps"
+        }
+        return replace(self, **sizes)
+
+
+def check_dsprites_model(run: Run) -> None:
+    """The scores read a 64x64 grey model with at least two continuous codes."""
+    config = run.config
+    if (config.image_size, config.channels) != (IMAGE_SIZE, 1) or config.continuous < 2:
+        raise InfoGANError(
+            f"{run.directory} was trained on {config.image_size}x{config.image_size}x{config.channels} images with "
+            f"{config.continuous} continuous code(s): --disentanglement needs a dSprites model (--preset dsprites)"
+        )
+
+
+def code_representation(run: Run):
+    """Observations (n, 64, 64) in {0, 1} -> Q's continuous-code means (n, n_cont)."""
+
+    def represent(sprites: np.ndarray) -> np.ndarray:
+        images = torch.from_numpy(sprites * np.uint8(255))[:, None]  # (n, 1, 64, 64) uint8
+        return encode(run.model, images)[1].numpy()
+
+    return represent
+
+
+def evaluate_disentanglement(
+    run: Run,
+    seed: int = 0,
+    budget: Budget | None = None,
+    sprites: DSprites | None = None,
+    classifier: ShapeClassifier | None = None,
+) -> dict[str, float]:
+    """All scores of `run` as {name: float}. `sprites` (with its cache loaded, for speed) and a trained
+    `classifier` may be shared across runs; they are made here when not given (from the dSprites cache
+    in $INFOGAN_CACHE or ~/.cache/infogan when one was rendered, else rendering on demand)."""
+    check_dsprites_model(run)
+    budget = budget or Budget()
+    if sprites is None:
+        sprites = DSprites()
+        if (default_cache_dir() / "dsprites.npz").is_file():
+            sprites.load_cache()  # lookups instead of rendering FactorVAE's ~1M images (~30 s)
+    scores = disentanglement_scores(
+        sprites,
+        code_representation(run),
+        np.random.default_rng(seed),
+        budget.num_train,
+        budget.num_test,
+        budget.num_eval,
+        budget.num_variance_estimate,
+    )
+    if classifier is None:
+        classifier, accuracy = train_shape_classifier(sprites, budget.classifier_steps, seed=seed, device=run.device)
+        scores["shape_classifier_real_accuracy"] = accuracy
+    latent = sample_latent(run.model.spec, budget.num_generated, torch.Generator().manual_seed(seed))
+    scores.update(shape_scores(shape_probabilities(classifier, generate(run.model, latent))))
+    return scores
