@@ -11,7 +11,7 @@ The command line is thin over these functions:
 from infogan.config import PRESETS, TrainConfig, preset_config
 from infogan.data import ImageData, load_dataset
 from infogan.errors import InfoGANError
-from infogan.generate import Run, encode, generate, interpolation, load_run, sample_grid, traversal
+from infogan.generate import Run, encode, interpolation, load_run, sample_grid, traversal
 from infogan.latent import Latent, LatentSpec, sample_latent
 from infogan.networks import InfoGAN
 from infogan.train import train, train_step
@@ -27,7 +27,6 @@ __all__ = [
     "Run",
     "TrainConfig",
     "encode",
-    "generate",
     "image_grid",
     "interpolation",
     "load_dataset",
