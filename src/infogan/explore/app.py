@@ -37,8 +37,8 @@ RENDER_FIELDS = ("seed", "categorical", "continuous", "vary")
 STATUS = {UnsupportedImage: 415, ImageTooLarge: 413}  # other InfoGANErrors: 400
 SECURITY_HEADERS = {
     # Scripts and styles only from this server; images also from the blob: and data: URLs the page makes.
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; "
-    "base-uri 'none'; frame-ancestors 'none'",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' blob: data:; connect-src 'self' blob:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
