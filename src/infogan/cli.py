@@ -116,7 +116,6 @@ def command_explore(args: argparse.Namespace) -> None:
     from infogan.explore import make_server
 
     server = make_server(args.run, args.host, args.port, args.allow_remote, args.device)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a moving slider is many requests: log errors only
     print(f"exploring {args.run} at http://{args.host}:{server.server_port}/ (Ctrl-C stops)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import threading
 import time
 from pathlib import Path
@@ -205,6 +206,7 @@ def make_server(
     spec = run.model.spec
     code_images(run.model, 0, [0] * len(spec.categorical), [0.0] * spec.continuous)  # one-time setup, not on a user
     app = create_app(run, trusted_hosts=None if allow_remote else list(LOOPBACK_HOSTS))
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a moving slider is many requests: log errors only
     try:
         return make_wsgi_server(host, port, app, threaded=True)
     except OSError as error:
