@@ -8,6 +8,7 @@ traceback).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import dataclasses
 import logging
@@ -83,7 +84,11 @@ def write_png(run: generate.Run, images_and_columns: tuple, out: str | None, def
 
 def command_sample(args: argparse.Namespace) -> None:
     run = generate.load_run(args.run, args.device)
-    write_png(run, generate.sample_grid(run.model, args.seed, args.columns), args.out, "sample.png")
+    if args.cat is None and args.cont is None and args.vary_cat is None:
+        write_png(run, generate.sample_grid(run.model, args.seed, args.columns), args.out, "sample.png")
+    else:  # codes set by hand, as `infogan explore` shows them
+        images = generate.code_images(run.model, args.seed, args.cat or [], args.cont or [], args.vary_cat)
+        write_png(run, images, args.out, "sample.png")
 
 
 def command_traverse(args: argparse.Namespace) -> None:
@@ -186,6 +191,16 @@ def command_dsprites(args: argparse.Namespace) -> None:
     print(out)
 
 
+def command_explore(args: argparse.Namespace) -> None:
+    from infogan.explore import make_server
+
+    server = make_server(args.run, args.host, args.port, args.allow_remote, args.device)
+    print(f"exploring {args.run} at http://{args.host}:{server.server_port}/ (Ctrl-C stops)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    server.server_close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="infogan", description="Train InfoGAN models and look at their codes.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
@@ -210,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     run_command("sample", "sample grid, first categorical code fixed per row", command_sample, "sample.png")
     commands.choices["sample"].add_argument("--columns", type=int, default=10)
+    hand_set = commands.choices["sample"].add_argument_group("one image with codes set by hand (noise from --seed)")
+    hand_set.add_argument("--cat", type=int, nargs="+", metavar="V", help="value of each categorical code")
+    hand_set.add_argument("--cont", type=float, nargs="+", metavar="X", help="each continuous code, in [-2, 2]")
+    hand_set.add_argument("--vary-cat", type=int, metavar="I", help="a row over every value of categorical code I")
     traverse = run_command("traverse", "continuous code from -1 to 1", command_traverse, "traverse-contK.png")
     traverse.add_argument("--code", type=int, required=True, help="index K of the continuous code")
     traverse.add_argument("--steps", type=int, default=10)
@@ -258,6 +277,14 @@ def build_parser() -> argparse.ArgumentParser:
     sprites = commands.add_parser("dsprites", help="write the procedural dSprites set in the original file's layout")
     sprites.add_argument("--out", required=True, metavar="FILE.npz", help="file to write (compressed .npz)")
     sprites.set_defaults(handler=command_dsprites)
+
+    explore = commands.add_parser("explore", help="a local web page to steer the generator with its codes")
+    explore.add_argument("run", metavar="RUN", help="run folder written by infogan train")
+    explore.add_argument("--port", type=int, default=8000, help="port to serve on (0: any free port)")
+    explore.add_argument("--host", default="127.0.0.1", help="interface to bind (not loopback: needs --allow-remote)")
+    explore.add_argument("--allow-remote", action="store_true", help="let --host expose the page (it has no login)")
+    explore.add_argument("--device", default="auto", choices=DEVICES)
+    explore.set_defaults(handler=command_explore)
     return parser
 
 

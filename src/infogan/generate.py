@@ -15,7 +15,7 @@ from infogan.checkpoint import load_checkpoint
 from infogan.config import TrainConfig
 from infogan.data import to_unit_range
 from infogan.errors import InfoGANError
-from infogan.latent import Latent, category_rows_latent, sample_latent, traversal_latent
+from infogan.latent import Latent, category_rows_latent, code_latent, sample_latent, traversal_latent
 from infogan.networks import InfoGAN
 
 
@@ -113,6 +113,15 @@ def generate_from_inputs(model: InfoGAN, inputs: torch.Tensor, batch_size: int =
 def sample_grid(model: InfoGAN, seed: int = 0, columns: int = 10) -> tuple[torch.Tensor, int]:
     """Samples with the first categorical code fixed per row: (images, columns)."""
     return generate(model, category_rows_latent(model.spec, columns, torch.Generator().manual_seed(seed))), columns
+
+
+def code_images(
+    model: InfoGAN, seed: int, categorical: list[int], continuous: list[float], vary: int | None = None
+) -> tuple[torch.Tensor, int]:
+    """G at hand-set codes, noise from `seed`; with `vary`, every value of that categorical code in a row:
+    (images, columns). `infogan sample --cat/--cont` and the explorer both draw through here."""
+    latent = code_latent(model.spec, seed, categorical, continuous, vary)
+    return generate(model, latent), len(latent)
 
 
 def traversal(model: InfoGAN, code: int, seed: int = 0, steps: int = 10) -> tuple[torch.Tensor, int]:

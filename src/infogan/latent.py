@@ -5,10 +5,17 @@ The generator input is the concatenation [z, one_hot(c_cat_0), ..., one_hot(c_ca
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+
+from infogan.errors import InfoGANError
+
+CODE_LIMIT = 2.0  # continuous codes set by hand may reach twice the training range [-1, 1], to see G extrapolate
+SEED_LIMIT = 2**32  # seeds of hand-set latents lie in [0, 2**32): exact in JavaScript, plenty of noise vectors
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,43 @@ def traversal_latent(spec: LatentSpec, code: int, steps: int, generator: torch.G
         latent.categorical[:, 0] = torch.arange(rows).repeat_interleave(steps)
     else:
         latent.noise = sample_latent(spec, rows, generator).noise.repeat_interleave(steps, dim=0)
+    return latent
+
+
+def code_latent(
+    spec: LatentSpec, seed: int, categorical: Sequence[int], continuous: Sequence[float], vary: int | None = None
+) -> Latent:
+    """One latent with every code set by hand and the noise drawn from `seed`.
+
+    With `vary`, one latent per value of categorical code `vary` (the value given for it is then
+    ignored), sharing the noise and the other codes, to show what that code changes. Values are
+    checked here because they come from people: `infogan sample --cat/--cont` and `infogan explore`.
+    """
+    names = spec.code_names()
+    cat_names, cont_names = names[: len(spec.categorical)], names[len(spec.categorical) :]
+    if not 0 <= seed < SEED_LIMIT:
+        raise InfoGANError(f"seed {seed} lies outside [0, {SEED_LIMIT})")
+    for kind, wanted, given in (("categorical", cat_names, categorical), ("continuous", cont_names, continuous)):
+        if len(given) != len(wanted):
+            listed = f" ({', '.join(wanted)})" if wanted else ""
+            raise InfoGANError(f"{len(wanted)} {kind} code value(s) expected{listed}, got {len(given)}")
+    for name, value, size in zip(cat_names, categorical, spec.categorical, strict=True):
+        if not 0 <= value < size:
+            raise InfoGANError(f"categorical code {name} = {value} lies outside 0..{size - 1}")
+    for name, value in zip(cont_names, continuous, strict=True):
+        if not (math.isfinite(value) and -CODE_LIMIT <= value <= CODE_LIMIT):
+            limits = f"[-{CODE_LIMIT:g}, {CODE_LIMIT:g}]"
+            raise InfoGANError(f"continuous code {name} = {value} lies outside {limits} (training: [-1, 1])")
+    if vary is not None and not 0 <= vary < len(spec.categorical):
+        raise InfoGANError(f"categorical code to vary {vary} does not exist: the model has {len(spec.categorical)}")
+    noise = sample_latent(spec, 1, torch.Generator().manual_seed(seed)).noise  # (1, noise)
+    single = Latent(
+        noise, torch.tensor([list(categorical)], dtype=torch.long), torch.tensor([list(continuous)], dtype=noise.dtype)
+    )
+    if vary is None:
+        return single
+    latent = _repeat_rows(single, spec.categorical[vary])  # (K, ...): one row per value of the code
+    latent.categorical[:, vary] = torch.arange(spec.categorical[vary])
     return latent
 
 

@@ -11,6 +11,7 @@ import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -44,7 +45,7 @@ def folder_labels(root: Path, files: list[Path]) -> np.ndarray | None:
     return np.array([index[p.relative_to(root).parts[0]] for p in files], dtype=np.int64)
 
 
-def load_image(path: Path, size: int, channels: int, crop: int | None) -> np.ndarray:
+def load_image(path: Path | BinaryIO, size: int, channels: int, crop: int | None) -> np.ndarray:
     """(H, W, C) uint8: centre crop (`crop` px, or the largest square), resize to `size`, grey or RGB."""
     with Image.open(path) as image:
         image = image.convert("RGB" if channels == 3 else "L")
