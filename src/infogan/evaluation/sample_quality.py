@@ -38,7 +38,7 @@ def sample_quality(ctx: EvalContext) -> dict[str, float]:
     test = splits.test.images[torch.randperm(len(splits.test), generator=pick)[:count]]
     train = splits.train.images[torch.randperm(len(splits.train), generator=pick)[:count]]
     ctx.notes["sample_quality"] = (
-        f"{count} samples against {count} images of the {splits.note}; real-vs-real: against {count} training images"
+        f"{count} samples against {count} test images ({splits.note}); real-vs-real: {count} training images"
     )
     model = quality(classifier, test, ctx.generated[:count])
     real = quality(classifier, test, train)
