@@ -84,7 +84,7 @@ function addContinuous(name, limit) {
 function latent() {
   const vary = $("vary").value;
   return {
-    seed: Number($("seed").value),
+    seed: $("seed").value === "" ? null : Number($("seed").value), // an empty field: the server says what to fix
     categorical: categoricalNames().map((name) => Number($(name).value)),
     continuous: continuousNames().map((name) => Number($(name).value)),
     vary: vary === "" ? null : Number(vary),
