@@ -6,7 +6,6 @@ import io
 import json
 import shlex
 import shutil
-import statistics
 import tempfile
 import threading
 import time
@@ -258,17 +257,17 @@ def served(run_dir):
     server.server_close()
 
 
-def test_render_is_well_under_100_ms(served):
-    """The page re-renders as a slider moves: a render, asked over HTTP, must stay interactive on CPU."""
-    times = []
-    for step in range(15):
-        body = json.dumps({**LATENT, "continuous": [step / 10 - 0.7, 0.0]}).encode()
+def test_render_over_http_follows_the_slider(served):
+    """The page re-renders over real HTTP as a slider moves (its latency is benchmarks/explore_latency.py's job)."""
+    images = set()
+    for step in range(5):
+        body = json.dumps({**LATENT, "continuous": [step / 2 - 1.0, 0.0]}).encode()
         request = urllib.request.Request(served + "api/render", body, {"Content-Type": "application/json"})
-        start = time.perf_counter()
         with urllib.request.urlopen(request) as response:
-            assert response.read().startswith(b"\x89PNG")
-        times.append(time.perf_counter() - start)
-    assert statistics.median(times) < 0.1
+            png = response.read()
+        assert png.startswith(b"\x89PNG")
+        images.add(png)
+    assert len(images) == 5
 
 
 def test_moving_a_slider_in_chromium_changes_the_image(browser, served, tmp_path):
