@@ -243,7 +243,8 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
             f"({len(data)} images over {world_size} process(es))"
         )
     images = place_images(data, device)
-    model = generate.build_model(config).to(device)
+    # channels-last convolutions: the same math, 15-20% faster per step on this CPU (benchmarks/train_speed.py)
+    model = generate.build_model(config).to(device, memory_format=torch.channels_last)
     optimizers = make_optimizers(model, config)
     data_rng = torch.Generator().manual_seed(config.seed)  # batch order, the same on every process
     latent_rng = torch.Generator().manual_seed(config.seed + 1 + (rank << 32))  # latents of the training batches
