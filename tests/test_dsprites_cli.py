@@ -76,21 +76,11 @@ def test_train_and_evaluate_disentanglement(sprites_file, tmp_path, monkeypatch,
     lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert "loss_cr" in lines[0]
     capsys.readouterr()
-    json_file = tmp_path / "scores.json"
-    main(
-        [
-            "evaluate",
-            str(run),
-            "--disentanglement",
-            "--scale",
-            "0.01",
-            "--classifier-steps",
-            "5",
-            "--json",
-            str(json_file),
-        ]
-    )
-    scores = json.loads((tmp_path / "scores.json").read_text())
+    report_file = tmp_path / "scores.json"
+    evaluate = ["evaluate", str(run), "--disentanglement", "--scale", "0.01", "--classifier-steps", "5"]
+    main([*evaluate, "--metrics", "information", "--samples", "20", "--out", str(report_file)])
+    report = json.loads(report_file.read_text())
+    scores = {**report["values"], "step": report["step"]}
     for key in (
         "mig",
         "factor_vae_eval_accuracy",

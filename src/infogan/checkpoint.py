@@ -100,8 +100,11 @@ def save_rotating(state: dict[str, Any], directory: str | Path, keep: int) -> Pa
     return path
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load and check a checkpoint; any problem becomes an InfoGANError that names the file."""
+def load_checkpoint(
+    path: str | Path, map_location: str | torch.device = "cpu", required: tuple[str, ...] = KEYS
+) -> dict[str, Any]:
+    """Load and check a checkpoint holding the `required` keys (a training run's by default); any
+    problem becomes an InfoGANError that names the file."""
     path = Path(path)
     if not path.is_file():
         raise InfoGANError(f"checkpoint {path} not found: train the run first (infogan train --out ...)")
@@ -119,7 +122,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             f"checkpoint {path} has format {state['format']}, newer than this infogan reads ({FORMAT_VERSION}): "
             "upgrade infogan"
         )
-    missing = [key for key in KEYS if key not in state]
+    missing = [key for key in required if key not in state]
     if missing:
         raise InfoGANError(f"checkpoint {path} is incomplete (no {', '.join(missing)}): it is corrupt")
     if state["format"] >= 2:

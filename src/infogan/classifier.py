@@ -196,6 +196,9 @@ def save_classifier(classifier: Classifier, cache: str | Path | None = None) -> 
     return path
 
 
+CLASSIFIER_KEYS = ("network", "channels", "classes", "test_accuracy", "split_note", "key")
+
+
 def load_classifier(config: TrainConfig, data_dir: str | None = None, cache: str | Path | None = None) -> Classifier:
     """The cached classifier of this data source; InfoGANError saying how to train it when there is none."""
     key = cache_key(config, data_dir)
@@ -206,7 +209,7 @@ def load_classifier(config: TrainConfig, data_dir: str | None = None, cache: str
             f"no domain classifier for {key} in {path.parent}: train it with "
             f"`infogan classifier --dataset {config.dataset}{data_flag}`"
         )
-    state = load_checkpoint(path)
+    state = load_checkpoint(path, required=CLASSIFIER_KEYS)
     network = LeNet(state["channels"], state["classes"])
     network.load_state_dict(state["network"])
     return Classifier(network.eval(), key, state["test_accuracy"], state["split_note"])
