@@ -4,7 +4,7 @@ Trains `--preset dsprites` (plain, and with the contrastive regulariser switched
 --steps steps per seed, scores every run with `infogan evaluate --disentanglement` at --scale times the
 papers' sample sizes, and prints mean +- std over seeds beside Lin et al. (2020), Table 1.
 
-    python benchmarks/disentanglement.py --steps 150 --seeds 0 1 --scale 0.1          # what a CPU affords
+    python benchmarks/disentanglement.py --steps 80 --seeds 0 --scale 0.1     # what 2 shared CPU cores afforded
     python benchmarks/disentanglement.py --steps 322560 --seeds 0 1 2 3 4 --device cuda \\
         --cr-start 288000 --classifier-steps 57600                                      # the paper's budget
 """
