@@ -20,11 +20,11 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.flop_counter import FlopCounterMode
 
-from infogan.config import preset_config
+from infogan.config import COMPILE_MODES, preset_config
 from infogan.data import load_dataset, to_unit_range
 from infogan.generate import build_model, resolve_device
 from infogan.latent import sample_latent
-from infogan.train import make_optimizers, train_step
+from infogan.train import compile_networks, make_optimizers, train_step
 
 
 def plain_loop(config, data_images, device):
@@ -82,6 +82,8 @@ def plain_loop(config, data_images, device):
 def our_loop(config, data_images, device):
     """infogan's training step on the in-memory uint8 data, batched as train.train does."""
     model = build_model(config).to(device, memory_format=torch.channels_last)
+    if config.compile != "none":
+        compile_networks(model, config.compile)
     optimizers = make_optimizers(model, config)
     images = data_images.to(device)
     generator = torch.Generator().manual_seed(0)
@@ -124,10 +126,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10, help="steps per timed round")
     parser.add_argument("--rounds", type=int, default=5, help="alternating timed rounds of each loop")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--compile", default="none", choices=COMPILE_MODES, help="torch.compile mode of infogan's step")
     args = parser.parse_args()
 
     device = resolve_device(args.device)
-    config = preset_config(args.preset, batch_size=args.batch_size)
+    config = preset_config(args.preset, batch_size=args.batch_size, compile=args.compile)
     data = load_dataset(config).images
     torch.manual_seed(0)
     plain = plain_loop(config, data, device)
@@ -150,7 +153,10 @@ def main() -> None:
     peak = matmul_peak()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    print(f"device {device}, threads {torch.get_num_threads()}, preset {args.preset}, batch {args.batch_size}")
+    print(
+        f"device {device}, threads {torch.get_num_threads()}, preset {args.preset}, batch {args.batch_size}, "
+        f"compile {args.compile}"
+    )
     print(f"plain eager loop   {plain_rate:8.1f} images/s  (rounds: {', '.join(f'{r:.0f}' for r in plain_rates)})")
     print(f"infogan            {our_rate:8.1f} images/s  (rounds: {', '.join(f'{r:.0f}' for r in our_rates)})")
     print(f"ratio              {our_rate / plain_rate:8.2f}x")

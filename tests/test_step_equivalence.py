@@ -3,13 +3,14 @@ full backward passes, unfused Adam, losses from torch.nn.functional."""
 
 import copy
 
+import pytest
 import torch
 import torch.nn.functional as F
 
 from infogan.config import TrainConfig
 from infogan.generate import build_model
 from infogan.latent import sample_latent
-from infogan.train import make_optimizers, train_step
+from infogan.train import compile_networks, make_optimizers, train_step
 
 
 def plain_step(model, real, latent, config):
@@ -43,19 +44,36 @@ def plain_step(model, real, latent, config):
     opt_g.step()
 
 
-def test_one_step_matches_the_plain_loop():
+def assert_one_step_matches_the_plain_loop(compile_mode: str, tolerance: float) -> None:
     config = TrainConfig(noise=8, categorical=(10, 4), continuous=3)
     torch.manual_seed(0)
     model = build_model(config)
     reference, initial = copy.deepcopy(model), copy.deepcopy(model.state_dict())
+    if compile_mode != "none":
+        compile_networks(model, compile_mode)
     real = torch.rand(16, 1, 28, 28) * 2 - 1
     latent = sample_latent(model.spec, 16, torch.Generator().manual_seed(1))
     train_step(model, make_optimizers(model, config), real, latent, config)
     plain_step(reference, real, latent, config)
     # Adam's first step is about lr * sign(gradient): where a gradient is ~0, rounding can flip that
-    # sign, so compare the mean difference to the mean update, and bound the worst element by lr.
+    # sign, so compare the mean difference to the mean update, and bound the worst element by 2 lr.
     for name, ours in model.state_dict().items():
         if ours.is_floating_point():
             theirs, update = reference.state_dict()[name], (ours - initial[name]).abs().mean()
-            assert (ours - theirs).abs().mean() <= 1e-3 * update + 1e-9, name
-            assert (ours - theirs).abs().max() <= config.lr_g, name
+            assert (ours - theirs).abs().mean() <= tolerance * update + 1e-9, name
+            assert (ours - theirs).abs().max() <= 2 * config.lr_g + 1e-6, name
+
+
+def test_one_step_matches_the_plain_loop():
+    assert_one_step_matches_the_plain_loop("none", tolerance=1e-3)
+
+
+@pytest.mark.slow
+def test_one_compiled_step_matches_the_plain_loop():
+    """--compile changes how the step runs, not what it computes (about a minute of compiling on CPU).
+
+    Compiled kernels sum in another order: on 2 threads about 1% of G's elements, those whose gradient
+    is within rounding of 0, take Adam's first step with the other sign (measured: mean difference
+    1-3% of the mean update); a dropped or wrong gradient would differ by the whole update or more.
+    """
+    assert_one_step_matches_the_plain_loop("default", tolerance=0.1)

@@ -17,12 +17,12 @@ import typing
 from pathlib import Path
 
 from infogan import generate
-from infogan.config import DATASETS, DEVICES, NETWORKS, PRESETS, SPLITS, TrainConfig, flag, preset_config
+from infogan.config import COMPILE_MODES, DATASETS, DEVICES, NETWORKS, PRESETS, SPLITS, TrainConfig, flag, preset_config
 from infogan.distributed import env_rank
 from infogan.errors import InfoGANError, TrainingInterrupted
 from infogan.visualize import save_grid
 
-CHOICES = {"dataset": DATASETS, "split": SPLITS, "device": DEVICES, "network": NETWORKS}
+CHOICES = {"dataset": DATASETS, "split": SPLITS, "device": DEVICES, "network": NETWORKS, "compile": COMPILE_MODES}
 NOT_FLAGS = ("preset", "version")
 
 

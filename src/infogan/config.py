@@ -23,6 +23,7 @@ CONFIG_VERSION = 1
 DATASETS = ("mnist", "fashion-mnist", "celeba", "folder", "dsprites")
 SPLITS = ("train", "test")
 DEVICES = ("auto", "cpu", "cuda")
+COMPILE_MODES = ("none", "default", "reduce-overhead", "max-autotune")
 
 
 FLAG_NAMES = {"data_dir": "data"}  # fields whose flag is not simply the field name
@@ -76,6 +77,7 @@ class TrainConfig:
     out: str = option("runs/mnist", "run folder to write")
     device: str = option("auto", "auto: CUDA when present")
     amp: bool = option(False, "bf16 autocast on CUDA")
+    compile: str = option("none", "torch.compile the networks: reduce-overhead replays CUDA graphs (CUDA); none: eager")
     log_every: int = option(50, "steps between metrics-log lines")
     eval_every: int | None = option(None, "steps between held-out clustering scores (always at each epoch's end)")
     keep_epoch_checkpoints: bool = option(False, "keep checkpoints/epoch-NNNN.pt besides latest.pt")
@@ -94,6 +96,7 @@ class TrainConfig:
             (self.dataset in DATASETS, "dataset", f"must be one of {', '.join(DATASETS)}"),
             (self.split in SPLITS, "split", f"must be one of {', '.join(SPLITS)}"),
             (self.device in DEVICES, "device", f"must be one of {', '.join(DEVICES)}"),
+            (self.compile in COMPILE_MODES, "compile", f"must be one of {', '.join(COMPILE_MODES)}"),
             (self.image_size in (28, 32, 64), "image_size", "must be 28, 32 or 64"),
             (self.channels in (1, 3), "channels", "must be 1 or 3"),
             (self.noise >= 0, "noise", "must be 0 or more"),
