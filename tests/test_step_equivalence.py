@@ -44,7 +44,8 @@ def plain_step(model, real, latent, config):
     opt_g.step()
 
 
-def assert_one_step_matches_the_plain_loop(compile_mode: str, tolerance: float) -> None:
+def assert_one_step_matches_the_plain_loop(compile_mode: str, mean_tolerance: float, worst: float) -> None:
+    """Mean weight difference at most mean_tolerance x the mean update; every element within worst x lr."""
     config = TrainConfig(noise=8, categorical=(10, 4), continuous=3)
     torch.manual_seed(0)
     model = build_model(config)
@@ -56,16 +57,16 @@ def assert_one_step_matches_the_plain_loop(compile_mode: str, tolerance: float) 
     train_step(model, make_optimizers(model, config), real, latent, config)
     plain_step(reference, real, latent, config)
     # Adam's first step is about lr * sign(gradient): where a gradient is ~0, rounding can flip that
-    # sign, so compare the mean difference to the mean update, and bound the worst element by 2 lr.
+    # sign, so compare the mean difference to the mean update, and bound the worst element.
     for name, ours in model.state_dict().items():
         if ours.is_floating_point():
             theirs, update = reference.state_dict()[name], (ours - initial[name]).abs().mean()
-            assert (ours - theirs).abs().mean() <= tolerance * update + 1e-9, name
-            assert (ours - theirs).abs().max() <= 2 * config.lr_g + 1e-6, name
+            assert (ours - theirs).abs().mean() <= mean_tolerance * update + 1e-9, name
+            assert (ours - theirs).abs().max() <= worst * config.lr_g, name
 
 
 def test_one_step_matches_the_plain_loop():
-    assert_one_step_matches_the_plain_loop("none", tolerance=1e-3)
+    assert_one_step_matches_the_plain_loop("none", mean_tolerance=1e-3, worst=1.0)
 
 
 @pytest.mark.slow
@@ -74,6 +75,7 @@ def test_one_compiled_step_matches_the_plain_loop():
 
     Compiled kernels sum in another order: on 2 threads about 1% of G's elements, those whose gradient
     is within rounding of 0, take Adam's first step with the other sign (measured: mean difference
-    1-3% of the mean update); a dropped or wrong gradient would differ by the whole update or more.
+    1-3% of the mean update, 2 lr at worst); a dropped or wrong gradient would differ by the whole
+    update or more.
     """
-    assert_one_step_matches_the_plain_loop("default", tolerance=0.1)
+    assert_one_step_matches_the_plain_loop("default", mean_tolerance=0.1, worst=2.01)
