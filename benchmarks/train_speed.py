@@ -82,8 +82,7 @@ def plain_loop(config, data_images, device):
 def our_loop(config, data_images, device):
     """infogan's training step on the in-memory uint8 data, batched as train.train does."""
     model = build_model(config).to(device, memory_format=torch.channels_last)
-    if config.compile != "none":
-        compile_networks(model, config.compile)
+    compile_networks(model, config.compile)
     optimizers = make_optimizers(model, config)
     images = data_images.to(device)
     generator = torch.Generator().manual_seed(0)

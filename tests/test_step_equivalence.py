@@ -50,8 +50,7 @@ def assert_one_step_matches_the_plain_loop(compile_mode: str, mean_tolerance: fl
     torch.manual_seed(0)
     model = build_model(config)
     reference, initial = copy.deepcopy(model), copy.deepcopy(model.state_dict())
-    if compile_mode != "none":
-        compile_networks(model, compile_mode)
+    compile_networks(model, compile_mode)
     real = torch.rand(16, 1, 28, 28) * 2 - 1
     latent = sample_latent(model.spec, 16, torch.Generator().manual_seed(1))
     train_step(model, make_optimizers(model, config), real, latent, config)

@@ -59,12 +59,15 @@ def make_optimizers(model: InfoGAN, config: TrainConfig) -> dict[str, torch.opti
 
 
 def compile_networks(model: InfoGAN, mode: str) -> None:
-    """torch.compile G, D's trunk and both heads in place, so state_dict keys and checkpoints are unchanged.
+    """torch.compile G, D's trunk and both heads in place (mode "none": leave them eager), so state_dict
+    keys and checkpoints are unchanged.
 
     These networks are small enough that a GPU step is bound by kernel launches: reduce-overhead
     replays each compiled graph as a CUDA graph. On this project's 2-core CPU it measured no faster
     than eager (README, Speed). A missing compiler falls back to eager with a warning instead of failing.
     """
+    if mode == "none":
+        return
     torch._dynamo.config.suppress_errors = True
     for network in (model.generator, model.trunk, model.d_head, model.q_head):
         network.compile(mode=None if mode == "default" else mode)
@@ -257,8 +260,7 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
     images = place_images(data, device)
     # channels-last convolutions: the same math, 15-20% faster per step on this CPU (benchmarks/train_speed.py)
     model = generate.build_model(config).to(device, memory_format=torch.channels_last)
-    if config.compile != "none":
-        compile_networks(model, config.compile)
+    compile_networks(model, config.compile)
     optimizers = make_optimizers(model, config)
     data_rng = torch.Generator().manual_seed(config.seed)  # batch order, the same on every process
     latent_rng = torch.Generator().manual_seed(config.seed + 1 + (rank << 32))  # latents of the training batches
