@@ -19,8 +19,9 @@ from infogan.train import make_optimizers, train_step
 GROUPS = ("generator", "trunk", "d_head", "q_head")
 
 
-def step_with_weights(config: TrainConfig, model, weights: tuple[float, float]):
-    config = TrainConfig.from_dict({**config.to_dict(), "info_weight_cat": weights[0], "info_weight_cont": weights[1]})
+def step_with_weights(config: TrainConfig, model, weights: tuple[float, float], **overrides):
+    weights = {"info_weight_cat": weights[0], "info_weight_cont": weights[1]}
+    config = TrainConfig.from_dict({**config.to_dict(), **weights, **overrides})
     model = copy.deepcopy(model)
     torch.manual_seed(0)
     real = torch.rand(8, 1, 28, 28) * 2 - 1
@@ -55,6 +56,16 @@ def test_every_group_the_step_trains_moves(trains_trunk):
     model = build_model(config)
     trained = step_with_weights(config, model, (1.0, 0.1))
     assert changed_groups(trained, model) == set(GROUPS)
+
+
+@pytest.mark.parametrize("trains_trunk", [True, False])
+def test_real_clustering_term_trains_trunk_and_q_head_not_d_head(trains_trunk):
+    # G moves too, but only because its step reads the trunk the D step changed
+    config = TrainConfig(noise=4, info_trains_trunk=trains_trunk)
+    model = build_model(config)
+    with_term = step_with_weights(config, model, (1.0, 0.1), real_cluster_weight=1.0)
+    without_term = step_with_weights(config, model, (1.0, 0.1))
+    assert changed_groups(with_term, without_term) == {"generator", "trunk", "q_head"}
 
 
 def test_information_gradient_reaches_generator_through_the_trunk():

@@ -26,6 +26,14 @@ def test_sampling_statistics():
         assert ((counts - n * p).abs() < 5 * math.sqrt(n * p * (1 - p))).all()
 
 
+def test_noise_scale_narrows_only_the_noise():
+    spec = LatentSpec(noise=5, categorical=(10,), continuous=2, noise_scale=0.1)
+    narrow = sample_latent(spec, 1000, torch.Generator().manual_seed(0))
+    wide = sample_latent(LatentSpec(5, (10,), 2), 1000, torch.Generator().manual_seed(0))
+    assert torch.allclose(narrow.noise, wide.noise * 0.1)  # same draws, scaled
+    assert torch.equal(narrow.categorical, wide.categorical) and torch.equal(narrow.continuous, wide.continuous)
+
+
 def test_sampling_is_reproducible_from_a_seed():
     a = sample_latent(SPEC, 4, torch.Generator().manual_seed(3))
     b = sample_latent(SPEC, 4, torch.Generator().manual_seed(3))

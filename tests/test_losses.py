@@ -12,6 +12,7 @@ from infogan.losses import (
     gaussian_nll,
     generator_loss,
     information_loss,
+    real_clustering_loss,
 )
 
 
@@ -74,3 +75,19 @@ def test_a_perfect_q_reaches_the_entropy_of_a_categorical_code():
     latent = make_latent([[0], [1], [2]], [[0.0]] * 3)
     perfect = [torch.eye(3) * 100]
     assert categorical_nll(perfect, latent).item() == pytest.approx(0.0, abs=1e-6)  # L_I = H(c) - 0
+
+
+def test_real_clustering_loss_hand_computed():
+    k = 4
+    confident_balanced = [torch.eye(k) * 100]  # each image sure of its own category, all used equally
+    assert real_clustering_loss(confident_balanced).item() == pytest.approx(-math.log(k), abs=1e-6)
+    undecided = [torch.zeros(6, k)]  # H(mean p) = H(p) = ln k: no information
+    assert real_clustering_loss(undecided).item() == pytest.approx(0.0, abs=1e-6)
+    collapsed = [torch.tensor([[100.0, 0, 0, 0]] * 6)]  # confident, but one category for every image
+    assert real_clustering_loss(collapsed).item() == pytest.approx(0.0, abs=1e-6)
+    # two images, p = (1/2, 1/2) and (1, 0): E H(p) = ln 2 / 2, mean p = (3/4, 1/4)
+    logits = [torch.tensor([[0.0, 0.0], [100.0, 0.0]])]
+    marginal = -(0.75 * math.log(0.75) + 0.25 * math.log(0.25))
+    assert real_clustering_loss(logits).item() == pytest.approx(math.log(2) / 2 - marginal, abs=1e-6)
+    two_codes = confident_balanced + [torch.zeros(4, 3)]  # summed over codes
+    assert real_clustering_loss(two_codes).item() == pytest.approx(-math.log(k), abs=1e-6)

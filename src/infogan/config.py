@@ -48,7 +48,8 @@ class TrainConfig:
     download: bool = option(False, "fetch MNIST / Fashion-MNIST files when missing and the network allows")
     skip_bad_images: bool = option(False, "image folders: skip unreadable files with a warning instead of failing")
     # --- latent codes
-    noise: int = option(62, "length of z ~ U(-1, 1)")
+    noise: int = option(62, "length of z ~ U(-s, s)")
+    noise_scale: float = option(1.0, "half-width s of z's range (paper: 1); small s leaves G's variation to the codes")
     categorical: tuple[int, ...] = option((10,), "sizes of the categorical codes")
     continuous: int = option(2, "number of continuous codes ~ U(-1, 1)")
     # --- model
@@ -59,6 +60,9 @@ class TrainConfig:
     info_weight_cat: float = option(1.0, "lambda for categorical codes (paper: 1)")
     info_weight_cont: float = option(0.1, "lambda for continuous codes (paper: 0.1 to keep the scales comparable)")
     info_trains_trunk: bool = option(True, "L_I also trains D's shared trunk, in the D step (the authors' code)")
+    real_cluster_weight: float = option(
+        0.0, "weight of a CatGAN term in the D step: Q confident per real image, categories balanced (paper: 0)"
+    )
     cr_weight: float = option(0.0, "alpha of InfoGAN-CR's contrastive regulariser on continuous codes (0: off)")
     cr_start: int = option(0, "step at which the contrastive regulariser starts (InfoGAN-CR, dSprites: 288000)")
     cr_gap: float = option(0.0, "progressive training: a pair's other codes differ by at least this, in [0, 1)")
@@ -88,7 +92,7 @@ class TrainConfig:
 
     @property
     def latent(self) -> LatentSpec:
-        return LatentSpec(self.noise, tuple(self.categorical), self.continuous)
+        return LatentSpec(self.noise, tuple(self.categorical), self.continuous, self.noise_scale)
 
     def validate(self) -> TrainConfig:
         """Raise InfoGANError naming the flag for any impossible value; return self."""
@@ -100,10 +104,17 @@ class TrainConfig:
             (self.image_size in (28, 32, 64), "image_size", "must be 28, 32 or 64"),
             (self.channels in (1, 3), "channels", "must be 1 or 3"),
             (self.noise >= 0, "noise", "must be 0 or more"),
+            (self.noise_scale > 0, "noise_scale", "must be above 0"),
             (self.continuous >= 0, "continuous", "must be 0 or more"),
             (all(k >= 2 for k in self.categorical), "categorical", "sizes must be at least 2"),
             (bool(self.categorical) or self.continuous > 0, "categorical", "or --continuous must give a code"),
             (self.info_weight_cat >= 0 and self.info_weight_cont >= 0, "info_weight_cat", "weights must be >= 0"),
+            (self.real_cluster_weight >= 0, "real_cluster_weight", "must be 0 or more"),
+            (
+                self.real_cluster_weight == 0 or bool(self.categorical),
+                "real_cluster_weight",
+                "needs a categorical code",
+            ),
             (self.network in NETWORKS, "network", f"must be one of {', '.join(NETWORKS)}"),
             (self.network == "paper" or self.image_size == 64, "network", "small exists for --image-size 64 only"),
             (self.cr_weight >= 0, "cr_weight", "must be 0 (off) or more"),

@@ -25,6 +25,7 @@ class LatentSpec:
     noise: int = 62
     categorical: tuple[int, ...] = (10,)
     continuous: int = 2
+    noise_scale: float = 1.0  # z ~ U(-s, s): a small s leaves the codes more of G's variation (ClusterGAN)
 
     @property
     def input_dim(self) -> int:
@@ -40,7 +41,7 @@ class LatentSpec:
 class Latent:
     """A batch of latents kept in parts, so the information loss can read the codes back."""
 
-    noise: torch.Tensor  # (B, noise) in [-1, 1]
+    noise: torch.Tensor  # (B, noise) in [-s, s]
     categorical: torch.Tensor  # (B, n_cat) int64 category indices
     continuous: torch.Tensor  # (B, n_cont) in [-1, 1]
 
@@ -61,12 +62,12 @@ class Latent:
 def sample_latent(
     spec: LatentSpec, batch_size: int, generator: torch.Generator | None = None, device: str | torch.device = "cpu"
 ) -> Latent:
-    """z ~ U(-1, 1), each categorical code ~ uniform over its values, continuous codes ~ U(-1, 1).
+    """z ~ U(-s, s) with s = spec.noise_scale, categorical codes uniform, continuous codes ~ U(-1, 1).
 
     Drawn on the generator's device (CPU by default) so that runs are reproducible across devices,
     then moved to `device`.
     """
-    noise = torch.rand(batch_size, spec.noise, generator=generator) * 2 - 1
+    noise = (torch.rand(batch_size, spec.noise, generator=generator) * 2 - 1) * spec.noise_scale
     categorical = (
         torch.stack([torch.randint(size, (batch_size,), generator=generator) for size in spec.categorical], dim=1)
         if spec.categorical

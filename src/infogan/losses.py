@@ -49,6 +49,25 @@ def gaussian_nll(means: torch.Tensor, log_stds: torch.Tensor | None, latent: Lat
     return nll.mean(dim=0)
 
 
+def real_clustering_loss(logits: list[torch.Tensor]) -> torch.Tensor:
+    """-[H(E_x p(c | x)) - E_x H(p(c | x))] summed over the categorical codes, on a batch of real images.
+
+    The negative mutual information between a real image and Q's category (CatGAN, Springenberg 2016;
+    IMSAT): minimal, -ln K, when Q is confident on each image and uses the K categories equally often.
+    It lets real data pull Q's categories, and through L_I G's, towards the clusters of real images.
+    """
+    if not logits:
+        return torch.zeros(())
+    total = logits[0].new_zeros(())
+    for code_logits in logits:
+        log_p = F.log_softmax(code_logits, dim=1)  # (B, K)
+        per_image_entropy = -(log_p.exp() * log_p).sum(1).mean()
+        log_marginal = torch.logsumexp(log_p, dim=0) - math.log(len(log_p))  # log E_x p(c | x), (K,)
+        marginal_entropy = -(log_marginal.exp() * log_marginal).sum()
+        total = total + per_image_entropy - marginal_entropy
+    return total
+
+
 def code_entropies(spec: LatentSpec) -> list[float]:
     """H(c) of each code: ln K for a uniform K-way code, ln 2 for U(-1, 1) (differential entropy)."""
     return [math.log(size) for size in spec.categorical] + [math.log(2.0)] * spec.continuous

@@ -27,7 +27,7 @@ from infogan.distributed import Processes
 from infogan.errors import InfoGANError, TrainingInterrupted
 from infogan.interrupt import StopRequests
 from infogan.latent import Latent, sample_latent
-from infogan.losses import code_entropies, discriminator_loss, generator_loss, information_loss
+from infogan.losses import code_entropies, discriminator_loss, generator_loss, information_loss, real_clustering_loss
 from infogan.monitor import TrainingLog
 from infogan.networks import InfoGAN
 from infogan.visualize import save_grid
@@ -100,6 +100,7 @@ def train_step(
         fake = model.generator(latent.generator_input(model.spec))  # (B, C, H, W)
 
     # (1) update D: min softplus(-D(x)) + softplus(D(G(z, c)))  [+ lambda * (-L_I) through trunk and Q head]
+    #     [+ real_cluster_weight * (-I(x; Q's category)) on real images]
     model.zero_grad(set_to_none=True)
     with autocast:
         real_features = model.trunk(real)  # (B, 1024)
@@ -109,8 +110,12 @@ def train_step(
         if config.info_trains_trunk:
             info_d, _ = information_loss(_float(model.q_head(fake_features)), latent, *weights)
             loss_d_total = loss_d + info_d
+        if config.real_cluster_weight:
+            real_logits, _, _ = _float(model.q_head(real_features))
+            loss_d_total = loss_d_total + config.real_cluster_weight * real_clustering_loss(real_logits)
     loss_d_total.backward()
-    stepped = [optimizers["d"], *([optimizers["q"]] if config.info_trains_trunk else [])]
+    trains_q = config.info_trains_trunk or config.real_cluster_weight > 0
+    stepped = [optimizers["d"], *([optimizers["q"]] if trains_q else [])]
     updated_d = _update(stepped, loss_d_total, processes, config.skip_nonfinite)
 
     # (2) update G: min softplus(-D(G(z, c))) + lambda * (-L_I) [+ alpha * L_CR]; D's weights take no gradient
