@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from infogan.classifier import labelled_splits, shift
+from infogan.classifier import labelled_splits
 from infogan.cli import main
 from infogan.config import TrainConfig
 from infogan.data import mnist
@@ -44,16 +44,6 @@ def test_choose_metrics_takes_names_from_the_registry():
     assert choose_metrics("information, clustering") == ["information", "clustering"]
     with pytest.raises(InfoGANError, match="--metrics"):
         choose_metrics("clustering,fid")
-
-
-def test_shift_moves_content_and_keeps_shape():
-    image = -torch.ones(1, 1, 8, 8)
-    image[0, 0, 4, 4] = 1.0
-    generator = torch.Generator().manual_seed(0)
-    shifted = torch.cat([shift(image, generator) for _ in range(50)])
-    assert shifted.shape == (50, 1, 8, 8)
-    positions = {tuple(torch.nonzero(s[0] == 1.0)[0].tolist()) for s in shifted}
-    assert len(positions) > 1 and all(2 <= y <= 6 and 2 <= x <= 6 for y, x in positions)
 
 
 def test_one_split_source_holds_out_a_fixed_disjoint_part(monkeypatch, digits):

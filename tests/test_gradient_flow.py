@@ -10,6 +10,7 @@ import copy
 import pytest
 import torch
 
+from infogan.augment import random_affine
 from infogan.config import TrainConfig
 from infogan.generate import build_model
 from infogan.latent import sample_latent
@@ -26,7 +27,8 @@ def step_with_weights(config: TrainConfig, model, weights: tuple[float, float], 
     torch.manual_seed(0)
     real = torch.rand(8, 1, 28, 28) * 2 - 1
     latent = sample_latent(model.spec, 8, torch.Generator().manual_seed(1))
-    train_step(model, make_optimizers(model, config), real, latent, config)
+    augmented = random_affine(real, torch.Generator().manual_seed(2))
+    train_step(model, make_optimizers(model, config), real, latent, config, augmented=augmented)
     return model
 
 

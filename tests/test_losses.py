@@ -8,6 +8,7 @@ from infogan.losses import (
     HALF_LOG_2PI,
     categorical_nll,
     code_entropies,
+    consistency_loss,
     discriminator_loss,
     gaussian_nll,
     generator_loss,
@@ -89,5 +90,17 @@ def test_real_clustering_loss_hand_computed():
     logits = [torch.tensor([[0.0, 0.0], [100.0, 0.0]])]
     marginal = -(0.75 * math.log(0.75) + 0.25 * math.log(0.25))
     assert real_clustering_loss(logits).item() == pytest.approx(math.log(2) / 2 - marginal, abs=1e-6)
-    two_codes = confident_balanced + [torch.zeros(4, 3)]  # summed over codes
+    two_codes = [*confident_balanced, torch.zeros(4, 3)]  # summed over codes
     assert real_clustering_loss(two_codes).item() == pytest.approx(-math.log(k), abs=1e-6)
+
+
+def test_consistency_loss_is_the_kl_to_the_unaugmented_prediction():
+    logits = [torch.tensor([[2.0, 0.0, -1.0]])]
+    assert consistency_loss(logits, [logits[0].clone()]).item() == pytest.approx(0.0, abs=1e-7)
+    augmented = [torch.tensor([[0.0, 0.0, 0.0]], requires_grad=True)]
+    p = torch.softmax(logits[0], 1)[0]
+    expected = sum(pi * (math.log(pi) - math.log(1 / 3)) for pi in p.tolist())  # KL(p || uniform)
+    loss = consistency_loss(logits, augmented)
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+    loss.backward()
+    assert augmented[0].grad.abs().sum() > 0  # the augmented side learns; the target side is detached

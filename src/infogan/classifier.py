@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from infogan.augment import shift
 from infogan.checkpoint import load_checkpoint, save_checkpoint
 from infogan.config import TrainConfig
 from infogan.data import ImageData, load_dataset, mnist, to_unit_range
@@ -167,14 +168,6 @@ def train_classifier(
     classifier = Classifier(network, cache_key(config, data_dir), 0.0, splits.note)
     classifier.test_accuracy = accuracy(classifier, splits.test)
     return classifier
-
-
-def shift(images: torch.Tensor, generator: torch.Generator, pixels: int = 2) -> torch.Tensor:
-    """Translate each image by up to `pixels` in x and y, filling with the background (-1)."""
-    height, width = images.shape[2:]
-    padded = F.pad(images, (pixels,) * 4, value=-1.0)  # (B, C, H + 2p, W + 2p)
-    dx, dy = torch.randint(0, 2 * pixels + 1, (2, len(images)), generator=generator).tolist()
-    return torch.stack([image[:, y : y + height, x : x + width] for image, x, y in zip(padded, dx, dy, strict=True)])
 
 
 def classifier_path(key: str, cache: str | Path | None = None) -> Path:

@@ -61,7 +61,8 @@ class TrainConfig:
     info_weight_cont: float = option(0.1, "lambda for continuous codes (paper: 0.1 to keep the scales comparable)")
     info_trains_trunk: bool = option(True, "L_I also trains D's shared trunk, in the D step (the authors' code)")
     real_cluster_weight: float = option(
-        0.0, "weight of a CatGAN term in the D step: Q confident per real image, categories balanced (paper: 0)"
+        0.0,
+        "weight of an IMSAT term on real images, D step: Q confident, balanced, unmoved by small warps (paper: 0)",
     )
     cr_weight: float = option(0.0, "alpha of InfoGAN-CR's contrastive regulariser on continuous codes (0: off)")
     cr_start: int = option(0, "step at which the contrastive regulariser starts (InfoGAN-CR, dSprites: 288000)")

@@ -68,6 +68,19 @@ def real_clustering_loss(logits: list[torch.Tensor]) -> torch.Tensor:
     return total
 
 
+def consistency_loss(logits: list[torch.Tensor], augmented_logits: list[torch.Tensor]) -> torch.Tensor:
+    """KL(p(c | x) || p(c | aug(x))) per image, averaged, summed over codes; p(c | x) is held fixed.
+
+    IMSAT's self-augmented training (Hu et al. 2017): a category that changes under a small rotation
+    or shift marks style, not content, so Q is taught that augmenting an image keeps its category.
+    """
+    total = augmented_logits[0].new_zeros(())
+    for code_logits, code_augmented in zip(logits, augmented_logits, strict=True):
+        target = F.log_softmax(code_logits.detach(), dim=1)
+        total = total + F.kl_div(F.log_softmax(code_augmented, dim=1), target, log_target=True, reduction="batchmean")
+    return total
+
+
 def code_entropies(spec: LatentSpec) -> list[float]:
     """H(c) of each code: ln K for a uniform K-way code, ln 2 for U(-1, 1) (differential entropy)."""
     return [math.log(size) for size in spec.categorical] + [math.log(2.0)] * spec.continuous

@@ -20,6 +20,7 @@ import torch
 from tqdm import tqdm
 
 from infogan import contrastive, distributed, generate
+from infogan.augment import random_affine
 from infogan.checkpoint import LATEST, load_checkpoint, save_rotating, saved_steps
 from infogan.config import TrainConfig, flag
 from infogan.data import ImageData, batches, load_dataset, to_unit_range
@@ -27,7 +28,14 @@ from infogan.distributed import Processes
 from infogan.errors import InfoGANError, TrainingInterrupted
 from infogan.interrupt import StopRequests
 from infogan.latent import Latent, sample_latent
-from infogan.losses import code_entropies, discriminator_loss, generator_loss, information_loss, real_clustering_loss
+from infogan.losses import (
+    code_entropies,
+    consistency_loss,
+    discriminator_loss,
+    generator_loss,
+    information_loss,
+    real_clustering_loss,
+)
 from infogan.monitor import TrainingLog
 from infogan.networks import InfoGAN
 from infogan.visualize import save_grid
@@ -85,14 +93,16 @@ def train_step(
     config: TrainConfig,
     processes: Processes | None = None,
     step: int = 0,
+    augmented: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """One D update then one G update on a batch of real images (B, C, H, W) in [-1, 1]; `step` (0-based)
-    schedules the contrastive regulariser.
+    schedules the contrastive regulariser; `augmented`, a randomly warped copy of `real`, feeds the
+    real-image clustering term of --real-cluster-weight.
 
     Under torchrun each phase averages its gradients over `processes` before stepping.
     Returns detached losses: loss_d, loss_g (adversarial parts), nll (n_codes,) of the codes,
-    skipped: how many of the two updates --skip-nonfinite skipped, and loss_cr while the contrastive
-    regulariser is on.
+    skipped: how many of the two updates --skip-nonfinite skipped, loss_cr while the contrastive
+    regulariser is on and loss_real_cluster with --real-cluster-weight.
     """
     autocast = torch.autocast(real.device.type, torch.bfloat16, enabled=config.amp and real.device.type == "cuda")
     weights = (config.info_weight_cat, config.info_weight_cont)
@@ -100,7 +110,7 @@ def train_step(
         fake = model.generator(latent.generator_input(model.spec))  # (B, C, H, W)
 
     # (1) update D: min softplus(-D(x)) + softplus(D(G(z, c)))  [+ lambda * (-L_I) through trunk and Q head]
-    #     [+ real_cluster_weight * (-I(x; Q's category)) on real images]
+    #     [+ real_cluster_weight * (KL(Q(x) || Q(aug(x))) - I(x; Q's category)) on real images]
     model.zero_grad(set_to_none=True)
     with autocast:
         real_features = model.trunk(real)  # (B, 1024)
@@ -112,7 +122,9 @@ def train_step(
             loss_d_total = loss_d + info_d
         if config.real_cluster_weight:
             real_logits, _, _ = _float(model.q_head(real_features))
-            loss_d_total = loss_d_total + config.real_cluster_weight * real_clustering_loss(real_logits)
+            augmented_logits, _, _ = _float(model.q_head(model.trunk(augmented)))
+            loss_real_cluster = real_clustering_loss(real_logits) + consistency_loss(real_logits, augmented_logits)
+            loss_d_total = loss_d_total + config.real_cluster_weight * loss_real_cluster
     loss_d_total.backward()
     trains_q = config.info_trains_trunk or config.real_cluster_weight > 0
     stepped = [optimizers["d"], *([optimizers["q"]] if trains_q else [])]
@@ -127,7 +139,7 @@ def train_step(
         loss_g_total = loss_g + info_g
     stepped = [optimizers["g"], *([] if config.info_trains_trunk else [optimizers["q"]])]
     inputs = [p for optimizer in stepped for p in _parameters(optimizer)]
-    out = {}
+    out = {"loss_real_cluster": loss_real_cluster.detach()} if config.real_cluster_weight else {}
     if contrastive.active(step, config.cr_weight, config.cr_start):
         gap = contrastive.gap_at(step, config.cr_start, config.cr_gap, config.cr_gap_steps)
         with autocast:
@@ -287,7 +299,7 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
     entropies = code_entropies(model.spec)
     names = model.spec.code_names()
     metrics = TrainingLog(run, config) if main else None  # metrics.jsonl (+ TensorBoard), held-out clustering
-    window = new_window(len(names), device, config.cr_weight > 0)
+    window = new_window(len(names), device, optional_terms(config))
     window_steps, skipped_steps, train_seconds, window_start = 0, 0, 0.0, time.perf_counter()
     progress = tqdm(
         total=total_steps, initial=step, desc="train", unit="step", dynamic_ncols=True, disable=None if main else True
@@ -332,7 +344,8 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
                 start = time.perf_counter()
                 real = to_unit_range(images[indices].to(device, non_blocking=True))
                 latent = sample_latent(model.spec, config.batch_size, latent_rng, device)
-                losses = train_step(model, optimizers, real, latent, config, processes, step)
+                augmented = random_affine(real, latent_rng) if config.real_cluster_weight else None
+                losses = train_step(model, optimizers, real, latent, config, processes, step, augmented)
                 if int(losses.pop("skipped")):  # only non-zero under --skip-nonfinite: keep NaNs out of the means
                     skipped_steps += 1
                 else:
@@ -361,7 +374,7 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
                     record["images_per_s"] = (window_steps + skipped_steps) * config.batch_size * world_size / elapsed
                     write(record)
                     progress.set_postfix(loss_d=f"{last['loss_d']:.3f}", loss_g=f"{last['loss_g']:.3f}")
-                    window, window_steps, skipped_steps = new_window(len(names), device, config.cr_weight > 0), 0, 0
+                    window, window_steps, skipped_steps = new_window(len(names), device, optional_terms(config)), 0, 0
                     window_start = time.perf_counter()
                 # --- held-out clustering every eval_every steps; the end of an epoch or of the run does its own
                 mid_epoch = step < total_steps and batch_in_epoch < len(order) and not stopping
@@ -433,16 +446,20 @@ def nonfinite_advice(run: Path) -> str:
     )
 
 
-def new_window(codes: int, device: torch.device, contrastive_on: bool) -> dict[str, torch.Tensor]:
+def optional_terms(config: TrainConfig) -> tuple[str, ...]:
+    """Loss terms that train_step returns only when their option is on: the contrastive regulariser's
+    cross-entropy (0 before --cr-start) and the real-image clustering term."""
+    return tuple(
+        name
+        for name, on in (("loss_cr", config.cr_weight > 0), ("loss_real_cluster", config.real_cluster_weight > 0))
+        if on
+    )
+
+
+def new_window(codes: int, device: torch.device, terms: tuple[str, ...]) -> dict[str, torch.Tensor]:
     """Running sums of the losses over a logging window, kept on the device (no sync per step)."""
-    window = {
-        "loss_d": torch.zeros((), device=device),
-        "loss_g": torch.zeros((), device=device),
-        "nll": torch.zeros(codes, device=device),
-    }
-    if contrastive_on:  # the contrastive regulariser's cross-entropy (0 before --cr-start)
-        window["loss_cr"] = torch.zeros((), device=device)
-    return window
+    scalars = ("loss_d", "loss_g", *terms)
+    return {"nll": torch.zeros(codes, device=device), **{name: torch.zeros((), device=device) for name in scalars}}
 
 
 def summarise_window(
@@ -456,15 +473,13 @@ def summarise_window(
 ) -> dict[str, float]:
     """Mean losses of a logging window over its steps and all processes; a non-finite loss (or a
     window whose every step --skip-nonfinite skipped) stops the run before anything is saved."""
-    extra = [window["loss_cr"].view(1)] if "loss_cr" in window else []
-    sums = torch.cat([window["loss_d"].view(1), window["loss_g"].view(1), window["nll"], *extra]).float()
+    scalars = [name for name in window if name != "nll"]  # loss_d, loss_g, then the optional terms
+    sums = torch.cat([*(window[name].view(1) for name in scalars), window["nll"]]).float()
     totals = [sums, torch.tensor([count, skipped], dtype=torch.float32, device=sums.device)]
     processes.average(totals)
     means = (totals[0] / totals[1][0]).tolist()  # mean sums / mean count: 0 / 0 when every step was skipped
-    out = {"loss_d": means[0], "loss_g": means[1]}
-    if extra:
-        out["loss_cr"] = means.pop()
-    for name, value, entropy in zip(names, means[2:], entropies, strict=True):
+    out = dict(zip(scalars, means, strict=False))
+    for name, value, entropy in zip(names, means[len(scalars) :], entropies, strict=True):
         out[f"nll_{name}"] = value
         out[f"mi_{name}"] = entropy - value
     if skipped:  # every process skips the same steps
