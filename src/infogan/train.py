@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 
 # options that shape the networks or the latent: a checkpoint only resumes under the same values
 MODEL_FIELDS = ("noise", "categorical", "continuous", "image_size", "channels", "learn_std", "spectral_norm")
-MODEL_FIELDS += ("network", "cr_weight")  # cr_weight > 0 adds InfoGAN-CR's head: to turn it on late, use --cr-start
+MODEL_FIELDS += ("noise_scale", "network")  # the scale of z is the input distribution G learned
+MODEL_FIELDS += ("cr_weight",)  # cr_weight > 0 adds InfoGAN-CR's head: to turn it on late, use --cr-start
 RUN_FILES = ("config.json", "metrics.jsonl", "summary.json", "checkpoints", "samples", "traversals")
 
 
