@@ -56,8 +56,6 @@ def real_clustering_loss(logits: list[torch.Tensor]) -> torch.Tensor:
     IMSAT): minimal, -ln K, when Q is confident on each image and uses the K categories equally often.
     It lets real data pull Q's categories, and through L_I G's, towards the clusters of real images.
     """
-    if not logits:
-        return torch.zeros(())
     total = logits[0].new_zeros(())
     for code_logits in logits:
         log_p = F.log_softmax(code_logits, dim=1)  # (B, K)
