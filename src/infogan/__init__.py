@@ -14,6 +14,7 @@ from infogan.errors import InfoGANError
 from infogan.generate import Run, encode, interpolation, load_run, sample_grid, traversal
 from infogan.latent import Latent, LatentSpec, sample_latent
 from infogan.networks import InfoGAN
+from infogan.numerics import reproducible_cpu_math
 from infogan.train import train, train_step
 from infogan.visualize import image_grid, save_grid
 
@@ -39,3 +40,5 @@ __all__ = [
     "train_step",
     "traversal",
 ]
+
+reproducible_cpu_math()  # on import, before any computation: MKL reads its mode at its first call
