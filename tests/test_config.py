@@ -29,6 +29,7 @@ def test_overrides_and_json_round_trip(tmp_path):
         ({"noise": -1}, "--noise"),
         ({"noise_scale": 0.0}, "--noise-scale must be above 0"),
         ({"real_cluster_weight": 1.0, "categorical": ()}, "--real-cluster-weight needs a categorical code"),
+        ({"real_cluster_shear": -5.0}, r"--real-cluster-shear must lie in \[0, 90\) degrees"),
         ({"categorical": (1,)}, "--categorical sizes must be at least 2"),
         ({"categorical": (), "continuous": 0}, "--categorical or --continuous"),
         ({"batch_size": 1}, "--batch-size"),

@@ -64,6 +64,9 @@ class TrainConfig:
         0.0,
         "weight of an IMSAT term on real images, D step: Q confident, balanced, unmoved by small warps (paper: 0)",
     )
+    real_cluster_shear: float = option(
+        0.0, "the IMSAT term's warps also slant images by a shear of up to this many degrees either way"
+    )
     cr_weight: float = option(0.0, "alpha of InfoGAN-CR's contrastive regulariser on continuous codes (0: off)")
     cr_start: int = option(0, "step at which the contrastive regulariser starts (InfoGAN-CR, dSprites: 288000)")
     cr_gap: float = option(0.0, "progressive training: a pair's other codes differ by at least this, in [0, 1)")
@@ -111,6 +114,7 @@ class TrainConfig:
             (bool(self.categorical) or self.continuous > 0, "categorical", "or --continuous must give a code"),
             (self.info_weight_cat >= 0 and self.info_weight_cont >= 0, "info_weight_cat", "weights must be >= 0"),
             (self.real_cluster_weight >= 0, "real_cluster_weight", "must be 0 or more"),
+            (0 <= self.real_cluster_shear < 90, "real_cluster_shear", "must lie in [0, 90) degrees"),
             (
                 self.real_cluster_weight == 0 or bool(self.categorical),
                 "real_cluster_weight",

@@ -345,7 +345,9 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
                 start = time.perf_counter()
                 real = to_unit_range(images[indices].to(device, non_blocking=True))
                 latent = sample_latent(model.spec, config.batch_size, latent_rng, device)
-                augmented = random_affine(real, latent_rng) if config.real_cluster_weight else None
+                augmented = None
+                if config.real_cluster_weight:
+                    augmented = random_affine(real, latent_rng, shear=config.real_cluster_shear)
                 losses = train_step(model, optimizers, real, latent, config, processes, step, augmented)
                 if int(losses.pop("skipped")):  # only non-zero under --skip-nonfinite: keep NaNs out of the means
                     skipped_steps += 1
