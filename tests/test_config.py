@@ -8,6 +8,7 @@ def test_presets_reproduce_the_reference_setups():
     mnist = preset_config("mnist")
     assert (mnist.noise, mnist.categorical, mnist.continuous) == (62, (10,), 2)
     assert mnist.real_cluster_weight == 1.0 and preset_config("mnist", real_cluster_weight=0).real_cluster_weight == 0
+    assert mnist.real_cluster_shear == 20.0 and TrainConfig().real_cluster_shear == 0.0
     alternative = preset_config("mnist-4cont")
     assert (alternative.noise, alternative.continuous) == (100, 4)
     celeba = preset_config("celeba")
