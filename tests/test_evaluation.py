@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from infogan.classifier import labelled_splits
 from infogan.cli import main
@@ -14,6 +15,7 @@ from infogan.config import TrainConfig
 from infogan.data import mnist
 from infogan.errors import InfoGANError
 from infogan.evaluation import METRICS, choose_metrics
+from infogan.evaluation.clustering import category_members
 from infogan.evaluation.information import information_bounds
 from infogan.latent import LatentSpec, sample_latent
 from infogan.losses import code_entropies
@@ -108,14 +110,23 @@ def test_evaluate_reports_every_field(trained, mnist_dir, capsys):
     assert report["values"]["h_cat0"] == pytest.approx(math.log(10))
     assert set(report["notes"]) == {"clustering", "information", "sample_quality"}
     assert (run / "confusion-cat0.png").is_file() and (run / "evaluation.json").is_file()
+    assert Image.open(run / "members-cat0.png").size == (12 * 30 + 2, 10 * 30 + 2)  # 12 images x 10 categories
 
     main(["evaluate", str(run), "--samples", "60", "--classifiers", str(cache), "--metrics", "information"])
     assert "mi_cat0" in capsys.readouterr().out
 
 
-def test_plot_writes_curves(trained, capsys):
-    from PIL import Image
+def test_category_members_shows_each_categorys_images_in_order_and_blanks_empty_ones():
+    images = torch.arange(30, dtype=torch.uint8).view(30, 1, 1, 1).expand(30, 1, 2, 2).contiguous()
+    predictions = np.array([0] * 20 + [2] * 10)  # category 1 is empty, category 2 has fewer than 12
+    grid = category_members(images, predictions, order=[2, 1, 0], seed=0)
+    assert grid.shape == (36, 1, 2, 2)
+    values = ((grid[:, 0, 0, 0] + 1) * 127.5).round().long()  # back to the image index
+    assert set(values[:10].tolist()) == set(range(20, 30)) and (grid[10:24] == -1).all()  # blanks pad it
+    assert len(set(values[24:].tolist())) == 12 and (values[24:] < 20).all()  # 12 distinct of category 0
 
+
+def test_plot_writes_curves(trained, capsys):
     run, _ = trained
     main(["plot", str(run)])
     assert capsys.readouterr().out.strip() == str(run / "curves.png")

@@ -5,11 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
 from matplotlib.figure import Figure  # pyplot-free: renders with Agg, no display or global state
 
+from infogan.data import to_unit_range
 from infogan.evaluation.registry import EvalContext, Skipped, register
 from infogan.generate import encode
 from infogan.metrics.clustering import best_mapping, clustering_scores, confusion_matrix
+from infogan.visualize import save_grid
+
+MEMBERS_SHOWN = 12  # real images shown per category in members-catI.png
 
 
 @register("clustering", "ACC (Hungarian matching), NMI and ARI of each categorical code on labelled real images")
@@ -28,18 +33,45 @@ def clustering(ctx: EvalContext) -> dict[str, float]:
         predictions = code_logits.argmax(1).numpy()
         for key, value in clustering_scores(labels, predictions).items():
             out[f"{name}_{key}"] = value
+        order = matched_order(labels, predictions, code_logits.shape[1])
         path = ctx.output_folder / f"confusion-{name}.png"
-        plot_confusion(labels, predictions, code_logits.shape[1], path, f"{name}: ACC {out[f'{name}_acc']:.3f}")
-        ctx.files.append(path)
+        plot_confusion(labels, predictions, order, path, f"{name}: ACC {out[f'{name}_acc']:.3f}")
+        members = ctx.output_folder / f"members-{name}.png"
+        save_grid(category_members(data.images, predictions, order, ctx.seed), MEMBERS_SHOWN, members)
+        ctx.files += [path, members]
     return out
 
 
-def plot_confusion(labels: np.ndarray, predictions: np.ndarray, clusters: int, path: Path, title: str) -> None:
-    """Confusion matrix with clusters ordered by the label each is matched to, so a good code is diagonal."""
+def matched_order(labels: np.ndarray, predictions: np.ndarray, clusters: int) -> list[int]:
+    """The categories ordered by the label each is matched to, unmatched ones last: a good code reads diagonal."""
     classes = int(labels.max()) + 1
-    counts = confusion_matrix(labels, predictions, clusters, classes)  # (clusters, classes)
     mapping = best_mapping(labels, predictions)
-    order = sorted(range(clusters), key=lambda c: (mapping.get(c, classes), c))  # unmatched clusters last
+    return sorted(range(clusters), key=lambda c: (mapping.get(c, classes), c))
+
+
+def category_members(images: torch.Tensor, predictions: np.ndarray, order: list[int], seed: int) -> torch.Tensor:
+    """MEMBERS_SHOWN random real images per category, one row each in `order`, blank where fewer exist.
+
+    What a category means on real data, beside the confusion matrix's counts: a row that mixes two
+    classes shows what they share (the slant of a 4 and a 9, the height of a boot and a sandal).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    predictions = torch.from_numpy(predictions)
+    blank = -torch.ones((MEMBERS_SHOWN, *images.shape[1:]))
+    rows = []
+    for category in order:
+        members = torch.nonzero(predictions == category).flatten()
+        chosen = members[torch.randperm(len(members), generator=generator)[:MEMBERS_SHOWN]]
+        row = blank.clone()
+        row[: len(chosen)] = to_unit_range(images[chosen]).float()
+        rows.append(row)
+    return torch.cat(rows)
+
+
+def plot_confusion(labels: np.ndarray, predictions: np.ndarray, order: list[int], path: Path, title: str) -> None:
+    """Confusion matrix with the categories (rows) in `order`; columns are the labels."""
+    classes, clusters = int(labels.max()) + 1, len(order)
+    counts = confusion_matrix(labels, predictions, clusters, classes)  # (clusters, classes)
     figure = Figure(figsize=(1 + 0.45 * classes, 1 + 0.45 * clusters))
     axes = figure.subplots()
     axes.imshow(counts[order], cmap="Blues")
