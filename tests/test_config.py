@@ -9,6 +9,7 @@ def test_presets_reproduce_the_reference_setups():
     assert (mnist.noise, mnist.categorical, mnist.continuous) == (62, (10,), 2)
     assert mnist.real_cluster_weight == 1.0 and preset_config("mnist", real_cluster_weight=0).real_cluster_weight == 0
     assert mnist.real_cluster_shear == 20.0 and TrainConfig().real_cluster_shear == 0.0
+    assert TrainConfig().real_cluster_gamma == 1.0
     alternative = preset_config("mnist-4cont")
     assert (alternative.noise, alternative.continuous) == (100, 4)
     celeba = preset_config("celeba")
@@ -31,6 +32,9 @@ def test_overrides_and_json_round_trip(tmp_path):
         ({"noise_scale": 0.0}, "--noise-scale must be above 0"),
         ({"real_cluster_weight": 1.0, "categorical": ()}, "--real-cluster-weight needs a categorical code"),
         ({"real_cluster_shear": -5.0}, r"--real-cluster-shear must lie in \[0, 90\) degrees"),
+        ({"real_cluster_stretch": 1.0}, r"--real-cluster-stretch must lie in \[0, 1\)"),
+        ({"real_cluster_erase": 28}, r"--real-cluster-erase must lie in \[0, --image-size\)"),
+        ({"real_cluster_gamma": 0.5}, r"--real-cluster-gamma must be 1 \(off\) or more"),
         ({"categorical": (1,)}, "--categorical sizes must be at least 2"),
         ({"categorical": (), "continuous": 0}, "--categorical or --continuous"),
         ({"batch_size": 1}, "--batch-size"),

@@ -67,6 +67,15 @@ class TrainConfig:
     real_cluster_shear: float = option(
         0.0, "the IMSAT term's warps also slant images by a shear of up to this many degrees either way"
     )
+    real_cluster_stretch: float = option(
+        0.0, "the IMSAT term's warps also stretch the height alone by a factor in [1 - S, 1 + S], so height is style"
+    )
+    real_cluster_gamma: float = option(
+        1.0, "the IMSAT term's warps also raise grey levels to a power in [1/G, G] (1: off), so ink is style"
+    )
+    real_cluster_erase: int = option(
+        0, "the IMSAT term's warps also blank a random square this many pixels a side (0: off), so no part decides"
+    )
     cr_weight: float = option(0.0, "alpha of InfoGAN-CR's contrastive regulariser on continuous codes (0: off)")
     cr_start: int = option(0, "step at which the contrastive regulariser starts (InfoGAN-CR, dSprites: 288000)")
     cr_gap: float = option(0.0, "progressive training: a pair's other codes differ by at least this, in [0, 1)")
@@ -115,6 +124,9 @@ class TrainConfig:
             (self.info_weight_cat >= 0 and self.info_weight_cont >= 0, "info_weight_cat", "weights must be >= 0"),
             (self.real_cluster_weight >= 0, "real_cluster_weight", "must be 0 or more"),
             (0 <= self.real_cluster_shear < 90, "real_cluster_shear", "must lie in [0, 90) degrees"),
+            (0 <= self.real_cluster_stretch < 1, "real_cluster_stretch", "must lie in [0, 1)"),
+            (self.real_cluster_gamma >= 1, "real_cluster_gamma", "must be 1 (off) or more"),
+            (0 <= self.real_cluster_erase < self.image_size, "real_cluster_erase", "must lie in [0, --image-size)"),
             (
                 self.real_cluster_weight == 0 or bool(self.categorical),
                 "real_cluster_weight",

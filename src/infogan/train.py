@@ -20,7 +20,7 @@ import torch
 from tqdm import tqdm
 
 from infogan import contrastive, distributed, generate
-from infogan.augment import random_affine
+from infogan.augment import random_affine, random_erase, random_gamma
 from infogan.checkpoint import LATEST, load_checkpoint, save_rotating, saved_steps
 from infogan.config import TrainConfig, flag
 from infogan.data import ImageData, batches, load_dataset, to_unit_range
@@ -238,6 +238,19 @@ def restore(path: Path, model: InfoGAN, optimizers: dict[str, torch.optim.Adam],
     return state
 
 
+def warped_copy(real: torch.Tensor, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:
+    """The IMSAT term's random warp of a real batch: geometry, then grey levels, then cutout.
+
+    A warp that is off draws no random numbers, so runs from before it existed replay exactly.
+    """
+    out = random_affine(real, generator, shear=config.real_cluster_shear, stretch=config.real_cluster_stretch)
+    if config.real_cluster_gamma > 1:
+        out = random_gamma(out, generator, config.real_cluster_gamma)
+    if config.real_cluster_erase:
+        out = random_erase(out, generator, config.real_cluster_erase)
+    return out
+
+
 def write_epoch_images(model: InfoGAN, run: Path, epoch: int, seed: int) -> None:
     """Sample grid and one traversal per continuous code, from latents fixed by the run's seed."""
     images, columns = generate.sample_grid(model, seed)
@@ -347,7 +360,7 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
                 latent = sample_latent(model.spec, config.batch_size, latent_rng, device)
                 augmented = None
                 if config.real_cluster_weight:
-                    augmented = random_affine(real, latent_rng, shear=config.real_cluster_shear)
+                    augmented = warped_copy(real, config, latent_rng)
                 losses = train_step(model, optimizers, real, latent, config, processes, step, augmented)
                 if int(losses.pop("skipped")):  # only non-zero under --skip-nonfinite: keep NaNs out of the means
                     skipped_steps += 1
