@@ -3,6 +3,8 @@ import math
 import torch
 
 from infogan.augment import random_affine, random_erase, random_gamma, shift
+from infogan.config import TrainConfig
+from infogan.train import warped_copy
 
 
 def square(size: int = 28) -> torch.Tensor:
@@ -103,9 +105,6 @@ def test_shift_moves_content_and_keeps_shape():
 
 
 def test_warped_copy_draws_only_for_the_warps_that_are_on():
-    from infogan.config import TrainConfig
-    from infogan.train import warped_copy
-
     images = square().repeat(4, 1, 1, 1)
     plain, reference = torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)
     assert torch.equal(warped_copy(images, TrainConfig(), plain), random_affine(images, reference))
