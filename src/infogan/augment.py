@@ -1,4 +1,4 @@
-"""Random geometric augmentations of image batches in [-1, 1], drawn from a given generator (reproducible)."""
+"""Random augmentations of image batches in [-1, 1] (geometry, grey levels, cutout), drawn from a given generator."""
 
 from __future__ import annotations
 
