@@ -34,11 +34,11 @@ class Parser(argparse.ArgumentParser):
         raise InfoGANError(f"{message} (see `{self.prog} --help`)")
 
 
-def add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per TrainConfig field, typed from its annotation; unset flags stay None."""
+def add_config_flags(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
+    """One flag per TrainConfig field (but those in `skip`), typed from its annotation; unset flags stay None."""
     hints = typing.get_type_hints(TrainConfig)
     for field in dataclasses.fields(TrainConfig):
-        if field.name in NOT_FLAGS:
+        if field.name in NOT_FLAGS + skip:
             continue
         kind, help_text = hints[field.name], f"{field.metadata['help']} (default: {field.default!r})"
         options: dict = {"dest": field.name, "default": None, "help": help_text}
@@ -57,9 +57,9 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     given = {
         f.name: getattr(args, f.name)
         for f in dataclasses.fields(TrainConfig)
-        if f.name not in NOT_FLAGS and getattr(args, f.name) is not None
+        if f.name not in NOT_FLAGS and getattr(args, f.name, None) is not None
     }
-    if args.resume:
+    if getattr(args, "resume", None):
         saved = TrainConfig.load(Path(args.resume) / "config.json")
         if "steps" not in given and "epochs" in given:
             given["steps"] = None  # a new epoch budget replaces a step budget
@@ -75,6 +75,28 @@ def command_train(args: argparse.Namespace) -> None:
     run = train(config_from_args(args), resume=bool(args.resume), overwrite=args.overwrite)
     if env_rank() == 0:
         print(run)
+
+
+def command_sweep(args: argparse.Namespace) -> None:
+    from infogan.sweep import sweep
+
+    seeds = list(range(args.seeds[0])) if len(args.seeds) == 1 else args.seeds
+    if len(args.seeds) == 1 and args.seeds[0] < 1:
+        raise InfoGANError(f"--seeds N needs N >= 1 (got {args.seeds[0]})")
+    config = config_from_args(args)
+    root = args.out or f"runs/sweep-{args.preset}"
+    sweep(config, seeds, args.jobs, root)
+    print(root)
+
+
+def command_select(args: argparse.Namespace) -> None:
+    from infogan.selection import SELECT_FILE, format_selection, select_runs, write_selection
+
+    options = {"similarity": args.similarity, "criterion": args.criterion, "codes": args.codes, "votes": args.votes}
+    selection = select_runs(args.runs, args.data, args.split, seed=args.seed, device=args.device, **options)
+    out = write_selection(selection, Path(args.out or Path(args.runs[0]) / SELECT_FILE))
+    print(format_selection(selection))
+    print(out)
 
 
 def write_png(run: generate.Run, images_and_columns: tuple, out: str | None, default_name: str) -> None:
@@ -213,6 +235,31 @@ def build_parser() -> argparse.ArgumentParser:
     existing.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
     add_config_flags(train)
     train.set_defaults(handler=command_train)
+
+    sweep = commands.add_parser("sweep", help="train one config over several seeds side by side")
+    sweep.add_argument("--preset", default="mnist", choices=sorted(PRESETS), help="named starting configuration")
+    sweep.add_argument(
+        "--seeds", type=int, nargs="+", required=True, metavar="S", help="N: seeds 0..N-1; several: those seeds"
+    )
+    sweep.add_argument("--jobs", type=int, default=1, help="runs trained at once (torch threads = cores / jobs)")
+    sweep.add_argument("--out", help="folder of the runs, one seed-K per seed (default: runs/sweep-PRESET)")
+    add_config_flags(sweep, skip=("seed", "out"))
+    sweep.set_defaults(handler=command_sweep)
+
+    from infogan.selection import CRITERIA
+
+    select = commands.add_parser("select", help="rank runs without labels (ModelCentrality) and name the best")
+    select.add_argument("runs", nargs="+", metavar="DIR", help="run folders, or folders of runs (a sweep's --out)")
+    select.add_argument("--data", help="data folder of the real images compared (default: the runs')")
+    select.add_argument("--split", choices=SPLITS, default="test", help="real images compared (one-split data: all)")
+    select.add_argument("--similarity", choices=("nmi", "ari"), default="nmi", help="agreement of two partitions")
+    select.add_argument("--criterion", choices=CRITERIA, default="centrality", help="what ranks the runs")
+    select.add_argument("--codes", choices=("auto", "categorical", "continuous"), default="auto")
+    select.add_argument("--votes", type=int, default=300, help="FactorVAE votes per pair (continuous codes)")
+    select.add_argument("--seed", type=int, default=0)
+    select.add_argument("--device", default="auto", choices=DEVICES)
+    select.add_argument("--out", help="file to write (default: the first DIR's select.json)")
+    select.set_defaults(handler=command_select)
 
     def run_command(name: str, help_text: str, handler, default_out: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text)
