@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -107,6 +108,20 @@ def junit_counts(junit: Path) -> dict:
             reason = skipped.get("message", "")
             skips[reason] = skips.get(reason, 0) + 1
     return {"pytest": {**counts, "not_passed": bad, "skip_reasons": skips}}
+
+
+def progress_counts(output: str) -> dict:
+    """What a `pytest -v` got through when it wrote no JUnit file (killed at its timeout, or crashed):
+    counts by outcome and the ids that did not pass."""
+    counts: dict[str, int] = {}
+    bad = []
+    for line in output.splitlines():
+        match = re.match(r"(\S+::\S+) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b", line)
+        if match:
+            counts[match[2].lower()] = counts.get(match[2].lower(), 0) + 1
+            if match[2] in ("FAILED", "ERROR"):
+                bad.append(match[1])
+    return {"pytest": {"from": "-v output, no JUnit file", **counts, "not_passed": bad}}
 
 
 def training_figures(run: Path, peak_file: Path) -> dict:
@@ -250,9 +265,9 @@ def check(out: Path, work: Path, dry_run: bool, site: Path | None) -> dict:
 
     stage("data", [python, __file__, "--make-data", str(work)], 120)
     fashion, sprites = str(work / "fashion-mnist"), str(work / "dsprites.npz")
-    pytest_command = [python, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-p", "gpu_check"]
-    tests, _ = stage("tests-cuda", [*pytest_command, "tests/test_cuda.py", f"--junitxml={work / 'cuda.xml'}"], 180)
-    tests.update(junit_counts(work / "cuda.xml"))
+    pytest_command = [python, "-m", "pytest", "-v", "-rs", "-p", "no:cacheprovider", "-p", "gpu_check"]
+    tests, output = stage("tests-cuda", [*pytest_command, "tests/test_cuda.py", f"--junitxml={work / 'cuda.xml'}"], 180)
+    tests.update(junit_counts(work / "cuda.xml") or progress_counts(output))
 
     # --- speed: the plain loop and infogan's step alternately in one process
     steps, rounds = ("2", "1") if device == "cpu" else ("50", "5")
@@ -287,8 +302,8 @@ def check(out: Path, work: Path, dry_run: bool, site: Path | None) -> dict:
     selection = ["tests/test_data.py"] if device == "cpu" else ["tests", "--ignore=tests/test_cuda.py"]
     if "flask" in missing:
         selection.append("--ignore=tests/test_explore.py")  # it imports flask to collect
-    suite, _ = stage("tests-suite", [*pytest_command, *selection, f"--junitxml={work / 'suite.xml'}"], 600)
-    suite.update(junit_counts(work / "suite.xml"))
+    suite, output = stage("tests-suite", [*pytest_command, *selection, f"--junitxml={work / 'suite.xml'}"], 600)
+    suite.update(junit_counts(work / "suite.xml") or progress_counts(output))
 
     report["seconds"] = round(time.monotonic() - start, 1)
     report["failed_stages"] = [r["stage"] for r in report["stages"] if r["rc"] != 0 and "skipped" not in r]

@@ -40,3 +40,30 @@ def test_a_failed_or_timed_out_stage_is_recorded_and_the_next_one_runs(tmp_path)
     assert works["rc"] == 0 and "tail" not in works and output == "fine\n"
     assert late["rc"] is None and late["skipped"].startswith("out of time")
     assert "===== fails (rc 3" in log.read_text() and "fine" in log.read_text()
+
+
+def test_test_outcomes_are_read_from_junit_or_from_the_verbose_output_of_a_killed_run(tmp_path):
+    gpu_check = load_gpu_check()
+    junit = tmp_path / "junit.xml"
+    junit.write_text(
+        '<testsuites><testsuite tests="3" failures="1" errors="0" skipped="1">'
+        '<testcase classname="tests.test_a" name="test_ok"/>'
+        '<testcase classname="tests.test_a" name="test_bad"><failure message="no"/></testcase>'
+        '<testcase classname="tests.test_b" name="test_gpu"><skipped message="no CUDA device"/></testcase>'
+        "</testsuite></testsuites>"
+    )
+    assert gpu_check.junit_counts(junit)["pytest"] == {
+        "tests": 3,
+        "failures": 1,
+        "errors": 0,
+        "skipped": 1,
+        "not_passed": ["tests.test_a::test_bad"],
+        "skip_reasons": {"no CUDA device": 1},
+    }
+    assert gpu_check.junit_counts(tmp_path / "none.xml") == {}
+
+    output = (
+        "tests/test_a.py::test_ok PASSED   [ 10%]\ntests/test_a.py::test_bad[cuda] FAILED   [ 20%]\ntests/test_b.py::"
+    )
+    counts = gpu_check.progress_counts(output)["pytest"]
+    assert counts["passed"] == counts["failed"] == 1 and counts["not_passed"] == ["tests/test_a.py::test_bad[cuda]"]
