@@ -3,17 +3,22 @@
 Both run alternately in one process on the same data, batch size and threads, after warm-up, so
 their ratio is robust to the machine's load; absolute figures from different runs are not
 comparable. Also prints the FLOPs of one step (torch.utils.flop_counter), the achieved rate as a
-fraction of this machine's float32 matrix-multiply peak measured here, and peak resident memory.
+fraction of this device's float32 matrix-multiply peak measured here, and peak memory (resident on
+the CPU, allocated on the GPU); --json FILE writes the same figures.
 
     python benchmarks/train_speed.py --batch-size 64 --rounds 5
+    python benchmarks/train_speed.py --device cuda --compile reduce-overhead --data DIR --json speed.json
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import resource
 import statistics
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -98,24 +103,40 @@ def our_loop(config, data_images, device):
     return steps()
 
 
-def images_per_second(steps, count: int, batch_size: int, device) -> float:
+def synchronize(device: torch.device) -> None:
+    """Wait for the GPU's queued kernels, so that a timing covers the work and only it (no-op on CPU)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def images_per_second(steps, count: int, batch_size: int, device: torch.device) -> float:
+    synchronize(device)
     start = time.perf_counter()
     for _ in range(count):
         next(steps)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+    synchronize(device)
     return count * batch_size / (time.perf_counter() - start)
 
 
-def matmul_peak(size: int = 2048, repeats: int = 10) -> float:
-    """Float32 matrix-multiply rate of this machine (FLOP/s), the best of several timings."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
+def matmul_peak(device: torch.device, size: int = 2048, repeats: int = 10) -> float:
+    """Float32 matrix-multiply rate of this device (FLOP/s), the best of several timings."""
+    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
     best = float("inf")
     for _ in range(repeats):
+        synchronize(device)
         start = time.perf_counter()
         a @ b
+        synchronize(device)
         best = min(best, time.perf_counter() - start)
     return 2 * size**3 / best
+
+
+def peak_memory(device: torch.device) -> dict[str, float | str]:
+    """Peak GPU memory allocated by tensors on CUDA; peak resident memory of the process on the CPU."""
+    if device.type == "cuda":
+        return {"peak_memory_mib": torch.cuda.max_memory_allocated(device) / 2**20, "peak_memory_kind": "GPU allocated"}
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"peak_memory_mib": rss, "peak_memory_kind": "resident"}
 
 
 def main() -> None:
@@ -126,12 +147,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="alternating timed rounds of each loop")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--compile", default="none", choices=COMPILE_MODES, help="torch.compile mode of infogan's step")
+    parser.add_argument("--data", help="folder of IDX files to train on (default: the preset's data set)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
 
     device = resolve_device(args.device)
     # the yardstick is the paper's loop, so infogan's step is timed without the IMSAT term (--real-cluster-weight 0)
-    config = preset_config(args.preset, batch_size=args.batch_size, compile=args.compile, real_cluster_weight=0.0)
-    data = load_dataset(config).images
+    config = preset_config(
+        args.preset, batch_size=args.batch_size, compile=args.compile, real_cluster_weight=0.0, data_dir=args.data
+    )
+    dataset = load_dataset(config)
+    data = dataset.images
     torch.manual_seed(0)
     plain = plain_loop(config, data, device)
     ours = our_loop(config, data, device)
@@ -143,28 +169,54 @@ def main() -> None:
         plain_rates.append(images_per_second(plain, args.steps, args.batch_size, device))
         our_rates.append(images_per_second(ours, args.steps, args.batch_size, device))
     plain_rate, our_rate = statistics.median(plain_rates), statistics.median(our_rates)
+    memory = peak_memory(device)  # both loops' networks and data are resident
 
+    # FLOPs are counted on an eager copy of infogan's step: the counter sees aten operators, which compiled
+    # kernels and replayed CUDA graphs hide
     flops = {}
-    for name, steps in (("plain", plain), ("ours", ours)):
+    eager = our_loop(dataclasses.replace(config, compile="none"), data, device)
+    for name, steps in (("plain", plain), ("ours", eager)):
         with FlopCounterMode(display=False) as counter:
             next(steps)
         flops[name] = counter.get_total_flops() / args.batch_size
     flops_per_image = flops["ours"]
-    peak = matmul_peak()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = matmul_peak(device)
+    achieved = our_rate * flops_per_image
+    card = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
 
     print(
-        f"device {device}, threads {torch.get_num_threads()}, preset {args.preset}, batch {args.batch_size}, "
-        f"compile {args.compile}"
+        f"device {device} ({card}), threads {torch.get_num_threads()}, preset {args.preset}, "
+        f"batch {args.batch_size}, compile {args.compile}"
     )
     print(f"plain eager loop   {plain_rate:8.1f} images/s  (rounds: {', '.join(f'{r:.0f}' for r in plain_rates)})")
     print(f"infogan            {our_rate:8.1f} images/s  (rounds: {', '.join(f'{r:.0f}' for r in our_rates)})")
     print(f"ratio              {our_rate / plain_rate:8.2f}x")
     print(f"FLOPs per image    {flops['plain'] / 1e9:8.3f} GFLOP plain, {flops_per_image / 1e9:.3f} infogan")
     print(f"matmul peak        {peak / 1e9:8.1f} GFLOP/s (float32 {2048}^2 matmul, best of 10)")
-    achieved = our_rate * flops_per_image
     print(f"achieved           {achieved / 1e9:8.1f} GFLOP/s = {achieved / peak:.0%} of peak (infogan)")
-    print(f"peak resident      {rss:8.0f} MiB")
+    print(f"peak memory        {memory['peak_memory_mib']:8.0f} MiB ({memory['peak_memory_kind']})")
+    if args.json:
+        figures = {
+            "device": str(device),
+            "device_name": card,
+            "torch": torch.__version__,
+            "threads": torch.get_num_threads(),
+            "preset": args.preset,
+            "data": dataset.name,
+            "batch_size": args.batch_size,
+            "compile": args.compile,
+            "steps_per_round": args.steps,
+            "plain_images_per_s": plain_rate,
+            "infogan_images_per_s": our_rate,
+            "ratio": our_rate / plain_rate,
+            "plain_rounds": plain_rates,
+            "infogan_rounds": our_rates,
+            "gflop_per_image": {"plain": flops["plain"] / 1e9, "infogan": flops_per_image / 1e9},
+            "matmul_peak_gflop_per_s": peak / 1e9,
+            "achieved_fraction_of_peak": achieved / peak,
+            **memory,
+        }
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

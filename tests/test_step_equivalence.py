@@ -44,20 +44,27 @@ def plain_step(model, real, latent, config):
     opt_g.step()
 
 
-def assert_one_step_matches_the_plain_loop(compile_mode: str, mean_tolerance: float, worst: float) -> None:
-    """Mean weight difference at most mean_tolerance x the mean update; every element within worst x lr."""
+def assert_one_step_matches_the_plain_loop(
+    compile_mode: str, mean_tolerance: float, worst: float, device: str = "cpu"
+) -> None:
+    """Mean weight difference at most mean_tolerance x the mean update; every element within worst x lr.
+
+    infogan's step runs on `device`, the plain loop on the CPU (tests/test_cuda.py compares the two devices).
+    """
     config = TrainConfig(noise=8, categorical=(10, 4), continuous=3)
     torch.manual_seed(0)
     model = build_model(config)
     reference, initial = copy.deepcopy(model), copy.deepcopy(model.state_dict())
+    model.to(device)
     compile_networks(model, compile_mode)
     real = torch.rand(16, 1, 28, 28) * 2 - 1
     latent = sample_latent(model.spec, 16, torch.Generator().manual_seed(1))
-    train_step(model, make_optimizers(model, config), real, latent, config)
+    train_step(model, make_optimizers(model, config), real.to(device), latent.to(device), config)
     plain_step(reference, real, latent, config)
     # Adam's first step is about lr * sign(gradient): where a gradient is ~0, rounding can flip that
     # sign, so compare the mean difference to the mean update, and bound the worst element.
     for name, ours in model.state_dict().items():
+        ours = ours.cpu()
         if ours.is_floating_point():
             theirs, update = reference.state_dict()[name], (ours - initial[name]).abs().mean()
             assert (ours - theirs).abs().mean() <= mean_tolerance * update + 1e-9, name
