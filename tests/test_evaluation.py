@@ -116,6 +116,16 @@ def test_evaluate_reports_every_field(trained, mnist_dir, capsys):
     assert "mi_cat0" in capsys.readouterr().out
 
 
+def test_evaluate_writes_its_pictures_beside_out_not_into_the_run(trained, mnist_dir, tmp_path, capsys):
+    run, _ = trained
+    before = {path.name: path.stat().st_mtime_ns for path in run.glob("*.png")}
+    out = tmp_path / "other-data" / "report.json"
+    main(["evaluate", str(run), "--data", str(mnist_dir), "--metrics", "clustering", "--out", str(out)])
+    assert {path.name for path in out.parent.iterdir()} == {"report.json", "confusion-cat0.png", "members-cat0.png"}
+    assert {path.name: path.stat().st_mtime_ns for path in run.glob("*.png")} == before
+    assert f"wrote {out.parent / 'confusion-cat0.png'}" in capsys.readouterr().out
+
+
 def test_category_members_shows_each_categorys_images_in_order_and_blanks_empty_ones():
     images = torch.arange(30, dtype=torch.uint8).view(30, 1, 1, 1).expand(30, 1, 2, 2).contiguous()
     predictions = np.array([0] * 20 + [2] * 10)  # category 1 is empty, category 2 has fewer than 12

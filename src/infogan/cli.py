@@ -299,6 +299,7 @@ def command_evaluate(args: argparse.Namespace) -> None:
     if args.disentanglement:
         add_disentanglement(report, run, args)
     out = Path(args.out or run.directory / "evaluation.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report.to_json())
     if args.json:
         print(report.to_json(), end="")
