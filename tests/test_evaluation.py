@@ -12,7 +12,6 @@ from PIL import Image
 from infogan.classifier import labelled_splits
 from infogan.cli import main
 from infogan.config import TrainConfig
-from infogan.data import mnist
 from infogan.errors import InfoGANError
 from infogan.evaluation import METRICS, choose_metrics
 from infogan.evaluation.clustering import category_members
@@ -48,8 +47,8 @@ def test_choose_metrics_takes_names_from_the_registry():
         choose_metrics("clustering,fid")
 
 
-def test_one_split_source_holds_out_a_fixed_disjoint_part(monkeypatch, digits):
-    monkeypatch.setitem(mnist.STANDARD_DIRS, "mnist", ())  # the embedded digits even where full MNIST is cached
+def test_one_split_source_holds_out_a_fixed_disjoint_part(monkeypatch, digits, tmp_path):
+    monkeypatch.setenv("INFOGAN_CACHE", str(tmp_path))  # the embedded digits even where full MNIST is cached
     images, _ = digits
     assert len(np.unique(images.reshape(len(images), -1), axis=0)) == len(images)  # no duplicate digits
     splits = labelled_splits(TrainConfig(dataset="mnist"))

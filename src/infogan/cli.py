@@ -413,7 +413,9 @@ def build_parser() -> argparse.ArgumentParser:
     classifier.add_argument("--seed", type=int, default=0, help="seed of the weights and batch order")
     add_device(classifier)
     classifier.add_argument(
-        "--cache", metavar="DIR", help="classifier cache (default: $INFOGAN_CLASSIFIERS or ~/.cache/infogan)"
+        "--cache",
+        metavar="DIR",
+        help="classifier cache (default: $INFOGAN_CLASSIFIERS, else $INFOGAN_CACHE/classifiers)",
     )
     classifier.add_argument("--retrain", action="store_true", help="train again even when one is cached")
     classifier.set_defaults(handler=command_classifier)
