@@ -28,7 +28,7 @@ from infogan.config import (
     GROUPS,
     NETWORKS,
     PRESETS,
-    RUN,
+    RUN_FOLDER,
     SPLITS,
     TrainConfig,
     flag,
@@ -59,10 +59,10 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, max_help_position=32)
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        help_text, default = action.help, action.default
-        if not help_text or "default" in help_text or default is None or default is False:
-            return help_text
-        return help_text if default is argparse.SUPPRESS else f"{help_text} (default: %(default)s)"
+        hidden = action.default is None or action.default is False or action.default == argparse.SUPPRESS
+        if not action.help or hidden or "default" in action.help:
+            return action.help
+        return f"{action.help} (default: %(default)s)"
 
     def _get_default_metavar_for_optional(self, action: argparse.Action) -> str:
         return {int: "N", float: "X"}.get(action.type, action.dest.upper())
@@ -197,7 +197,7 @@ def run_summary(run: Path) -> list[str]:
     scores = [record for record in read_metrics(run) if record["event"] == "eval"]
     if scores:
         accuracies = ", ".join(
-            f"{key[: -len('_acc')]} {value:.3f}" for key, value in scores[-1].items() if key.endswith("_acc")
+            f"{key.removesuffix('_acc')} {value:.3f}" for key, value in scores[-1].items() if key.endswith("_acc")
         )
         lines.append(f"held-out clustering ACC at step {scores[-1]['step']}: {accuracies}")
     samples = sorted((run / "samples").glob("epoch-*.png"))
@@ -371,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--preset", default=DEFAULT_PRESET, choices=PRESETS, metavar="NAME", help="see presets below")
     groups = add_config_flags(train)
-    existing = groups[RUN].add_mutually_exclusive_group()
+    existing = groups[RUN_FOLDER].add_mutually_exclusive_group()
     existing.add_argument("--resume", metavar="RUN", help="continue RUN from its latest checkpoint")
     existing.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
     train.set_defaults(handler=command_train)

@@ -32,7 +32,7 @@ FLAG_NAMES = {"data_dir": "data"}  # fields whose flag is not simply the field n
 DEFAULT_PRESET = "mnist"  # what `infogan train` starts from without --preset
 
 # the groups of `infogan train --help`, in the order shown; each field names its own
-DATA, CODES, MODEL, OPTIMISATION, BEYOND, RUN, HARDWARE = GROUPS = (
+DATA, CODES, MODEL, OPTIMISATION, BEYOND, RUN_FOLDER, HARDWARE = GROUPS = (
     "data",
     "latent codes",
     "model and objective (the paper's)",
@@ -101,12 +101,18 @@ class TrainConfig:
     cr_start: int = option(0, "step at which the contrastive regulariser starts (InfoGAN-CR, dSprites: 288000)", BEYOND)
     cr_gap: float = option(0.0, "progressive training: a pair's other codes differ by at least this, in [0, 1)", BEYOND)
     cr_gap_steps: int = option(0, "steps after --cr-start during which --cr-gap holds; 0: from then on", BEYOND)
-    out: str = option("runs/mnist", "run folder to write", RUN)
-    log_every: int = option(50, "steps between metrics.jsonl lines (and progress lines off a terminal)", RUN)
-    eval_every: int | None = option(None, "steps between held-out clustering scores (also at each epoch's end)", RUN)
-    keep_checkpoints: int = option(2, "checkpoints/step-NNNNNNNN.pt kept: the newest K (latest.pt: the last)", RUN)
-    keep_epoch_checkpoints: bool = option(False, "also keep checkpoints/epoch-NNNN.pt of each epoch", RUN)
-    checkpoint_every: int = option(0, "steps between checkpoints besides each epoch's end (0: epoch ends only)", RUN)
+    out: str = option("runs/mnist", "run folder to write", RUN_FOLDER)
+    log_every: int = option(50, "steps between metrics.jsonl lines (and progress lines off a terminal)", RUN_FOLDER)
+    eval_every: int | None = option(
+        None, "steps between held-out clustering scores (also at each epoch's end)", RUN_FOLDER
+    )
+    keep_checkpoints: int = option(
+        2, "checkpoints/step-NNNNNNNN.pt kept: the newest K (latest.pt: the last)", RUN_FOLDER
+    )
+    keep_epoch_checkpoints: bool = option(False, "also keep checkpoints/epoch-NNNN.pt of each epoch", RUN_FOLDER)
+    checkpoint_every: int = option(
+        0, "steps between checkpoints besides each epoch's end (0: epoch ends only)", RUN_FOLDER
+    )
     device: str = option("auto", "auto: CUDA when present", HARDWARE)
     amp: bool = option(False, "bf16 autocast on CUDA", HARDWARE)
     compile: str = option("none", "torch.compile the networks; reduce-overhead replays CUDA graphs", HARDWARE)
