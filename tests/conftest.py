@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,17 @@ from infogan.data.idx import write_idx
 from infogan.data.mnist import load_embedded_mnist
 
 torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every cache (decoded folders, classifiers, dSprites, MNIST downloads) in a temporary folder, never
+    the user's ~/.cache/infogan; the variables reach the subprocesses tests start, too."""
+    with pytest.MonkeyPatch.context() as patch:
+        cache = tmp_path_factory.mktemp("cache")
+        patch.setenv("INFOGAN_CACHE", str(cache))
+        patch.delenv("INFOGAN_CLASSIFIERS", raising=False)
+        yield cache
 
 
 @pytest.fixture(scope="session")

@@ -134,3 +134,32 @@ def test_batches_are_a_seeded_permutation_split_across_ranks(mnist_dir):
 
 def test_unit_range():
     assert to_unit_range(torch.tensor([0, 255], dtype=torch.uint8)).tolist() == [-1.0, 1.0]
+
+
+def test_caches_follow_infogan_cache_and_the_tests_keep_out_of_home(tmp_path_factory, monkeypatch, class_folder):
+    from infogan.cache import cache_dir
+    from infogan.classifier import default_cache
+    from infogan.data.folder import load_folder
+    from infogan.data.mnist import standard_dirs
+
+    assert Path.home() / ".cache" not in cache_dir().parents  # conftest's temporary cache
+    cache = tmp_path_factory.mktemp("moved-cache")
+    monkeypatch.setenv("INFOGAN_CACHE", str(cache))
+    load_folder(class_folder, 8, 1)
+    assert len(list((cache / "folders").glob("*.npz"))) == 1
+    assert default_cache() == cache / "classifiers" and standard_dirs("mnist") == (cache / "mnist",)
+
+
+def test_the_embedded_digits_are_parsed_and_announced_once_per_process(caplog):
+    from infogan.classifier import labelled_splits
+    from infogan.data.mnist import read_embedded_mnist
+
+    read_embedded_mnist.cache_clear()
+    with caplog.at_level("INFO", logger="infogan"):
+        data = load_dataset(TrainConfig())
+        labelled_splits(TrainConfig())  # what training loads besides: the held-out part's two splits
+    assert [r.getMessage() for r in caplog.records].count(
+        "no MNIST files given: using the 5,000 embedded MNIST digits (one split)"
+    ) == 1
+    data.images.zero_()  # callers get their own copy
+    assert load_dataset(TrainConfig()).images.any()

@@ -12,7 +12,6 @@ from PIL import Image
 from infogan.classifier import labelled_splits
 from infogan.cli import main
 from infogan.config import TrainConfig
-from infogan.data import mnist
 from infogan.errors import InfoGANError
 from infogan.evaluation import METRICS, choose_metrics
 from infogan.evaluation.clustering import category_members
@@ -48,8 +47,8 @@ def test_choose_metrics_takes_names_from_the_registry():
         choose_metrics("clustering,fid")
 
 
-def test_one_split_source_holds_out_a_fixed_disjoint_part(monkeypatch, digits):
-    monkeypatch.setitem(mnist.STANDARD_DIRS, "mnist", ())  # the embedded digits even where full MNIST is cached
+def test_one_split_source_holds_out_a_fixed_disjoint_part(monkeypatch, digits, tmp_path):
+    monkeypatch.setenv("INFOGAN_CACHE", str(tmp_path))  # the embedded digits even where full MNIST is cached
     images, _ = digits
     assert len(np.unique(images.reshape(len(images), -1), axis=0)) == len(images)  # no duplicate digits
     splits = labelled_splits(TrainConfig(dataset="mnist"))
@@ -114,6 +113,16 @@ def test_evaluate_reports_every_field(trained, mnist_dir, capsys):
 
     main(["evaluate", str(run), "--samples", "60", "--classifiers", str(cache), "--metrics", "information"])
     assert "mi_cat0" in capsys.readouterr().out
+
+
+def test_evaluate_writes_its_pictures_beside_out_not_into_the_run(trained, mnist_dir, tmp_path, capsys):
+    run, _ = trained
+    before = {path.name: path.stat().st_mtime_ns for path in run.glob("*.png")}
+    out = tmp_path / "other-data" / "report.json"
+    main(["evaluate", str(run), "--data", str(mnist_dir), "--metrics", "clustering", "--out", str(out)])
+    assert {path.name for path in out.parent.iterdir()} == {"report.json", "confusion-cat0.png", "members-cat0.png"}
+    assert {path.name: path.stat().st_mtime_ns for path in run.glob("*.png")} == before
+    assert f"wrote {out.parent / 'confusion-cat0.png'}" in capsys.readouterr().out
 
 
 def test_category_members_shows_each_categorys_images_in_order_and_blanks_empty_ones():

@@ -40,3 +40,10 @@ def test_spectral_norm_option():
     model = InfoGAN(LatentSpec(5, (), 3), 64, 1, spectral_norm=True)
     assert hasattr(model.trunk.conv[0], "weight_orig")
     assert model.trunk(torch.zeros(2, 1, 64, 64)).shape == (2, 1024)
+
+
+def test_every_network_name_has_a_layout():
+    from infogan.config import NETWORKS
+    from infogan.networks import FC_UNITS
+
+    assert set(FC_UNITS) == set(NETWORKS)

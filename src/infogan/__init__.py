@@ -6,39 +6,66 @@ The command line is thin over these functions:
     run_dir = train(preset_config("mnist", epochs=5, out="runs/mine"))
     run = load_run(run_dir)
     save_grid(*sample_grid(run.model), "grid.png")
+
+The names below are imported on first use, not with the package: every `infogan` command imports
+the package first, and PyTorch alone takes seconds to import, which `infogan --help` need not wait for.
 """
 
-from infogan.config import PRESETS, TrainConfig, preset_config
-from infogan.data import ImageData, load_dataset
-from infogan.errors import InfoGANError
-from infogan.generate import Run, encode, interpolation, load_run, sample_grid, traversal
-from infogan.latent import Latent, LatentSpec, sample_latent
-from infogan.networks import InfoGAN
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import Any
+
 from infogan.numerics import reproducible_cpu_math
-from infogan.train import train, train_step
-from infogan.visualize import image_grid, save_grid
 
-__all__ = [
-    "PRESETS",
-    "ImageData",
-    "InfoGAN",
-    "InfoGANError",
-    "Latent",
-    "LatentSpec",
-    "Run",
-    "TrainConfig",
-    "encode",
-    "image_grid",
-    "interpolation",
-    "load_dataset",
-    "load_run",
-    "preset_config",
-    "sample_grid",
-    "sample_latent",
-    "save_grid",
-    "train",
-    "train_step",
-    "traversal",
-]
+EXPORTS = {  # public name -> the module that defines it
+    "PRESETS": "infogan.config",
+    "TrainConfig": "infogan.config",
+    "preset_config": "infogan.config",
+    "ImageData": "infogan.data",
+    "load_dataset": "infogan.data",
+    "InfoGANError": "infogan.errors",
+    "Run": "infogan.generate",
+    "encode": "infogan.generate",
+    "interpolation": "infogan.generate",
+    "load_run": "infogan.generate",
+    "sample_grid": "infogan.generate",
+    "traversal": "infogan.generate",
+    "Latent": "infogan.latent",
+    "LatentSpec": "infogan.latent",
+    "sample_latent": "infogan.latent",
+    "InfoGAN": "infogan.networks",
+    "train": "infogan.train",
+    "train_step": "infogan.train",
+    "image_grid": "infogan.visualize",
+    "save_grid": "infogan.visualize",
+}
+__all__ = sorted(EXPORTS)
 
+
+def __getattr__(name: str) -> Any:
+    if name not in EXPORTS:
+        raise AttributeError(f"module 'infogan' has no attribute {name!r}")
+    value = getattr(importlib.import_module(EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *EXPORTS})
+
+
+class _Package(types.ModuleType):
+    """Keeps `infogan.train` the function: importing the submodule infogan.train would otherwise bind
+    the module to that name on the package, as it did not when the package imported everything."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and EXPORTS.get(name) == value.__name__:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 reproducible_cpu_math()  # on import, before any computation: MKL reads its mode at its first call

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from infogan.augment import shift
+from infogan.cache import cache_dir
 from infogan.checkpoint import load_checkpoint, save_checkpoint
 from infogan.config import TrainConfig
 from infogan.data import ImageData, load_dataset, mnist, to_unit_range
@@ -35,7 +36,7 @@ CACHE_ENV = "INFOGAN_CLASSIFIERS"  # overrides the cache folder below
 
 
 def default_cache() -> Path:
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "infogan" / "classifiers")
+    return Path(os.environ.get(CACHE_ENV) or cache_dir("classifiers"))
 
 
 class LeNet(nn.Module):
@@ -115,7 +116,7 @@ def labelled_splits(config: TrainConfig, data_dir: str | None = None) -> Labelle
 def cache_key(config: TrainConfig, data_dir: str | None = None) -> str:
     """One classifier per data source and image shape: the data set's name and a hash of its folder."""
     folder = data_dir or config.data_dir
-    if folder is None and config.dataset in mnist.STANDARD_DIRS:
+    if folder is None and config.dataset in mnist.SYSTEM_DIRS:
         folder = mnist.standard_dir(config.dataset)
     source = "embedded" if folder is None else hashlib.sha1(str(Path(folder).resolve()).encode()).hexdigest()[:8]
     return f"{config.dataset}-{source}-{config.image_size}px{config.channels}c"

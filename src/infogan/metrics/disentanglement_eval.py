@@ -12,7 +12,8 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 import torch
 
-from infogan.data.dsprites import IMAGE_SIZE, DSprites, default_cache_dir
+from infogan.cache import cache_dir
+from infogan.data.dsprites import IMAGE_SIZE, DSprites
 from infogan.errors import InfoGANError
 from infogan.generate import Run, encode, generate
 from infogan.latent import sample_latent
@@ -74,7 +75,7 @@ def evaluate_disentanglement(
     budget = budget or Budget()
     if sprites is None:
         sprites = DSprites()
-        if (default_cache_dir() / "dsprites.npz").is_file():
+        if (cache_dir() / "dsprites.npz").is_file():
             sprites.load_cache()  # lookups instead of rendering FactorVAE's ~1M images (~30 s)
     scores = disentanglement_scores(
         sprites,
