@@ -171,6 +171,11 @@ def test_image_modes_and_sizes_are_converted(tmp_path, mode):
         (["--device", "tpu"], ("--device",)),
         (["--batch-size", "many"], ("invalid int value: 'many'",)),
         (["--nosie", "3"], ("unrecognized arguments: --nosie",)),
+        (["--seed", str(2**64)], ("--seed must lie in [0, 2**62)",)),
+        (["--seed", "-1"], ("--seed must lie in [0, 2**62)",)),
+        (["--noise", "10000000000"], ("--noise with the codes must stay within 10000",)),
+        (["--categorical", "100000"], ("--noise with the codes must stay within 10000",)),
+        (["--noise-scale", "1e300"], ("--noise-scale must be at most 1000",)),
     ],
 )
 def test_impossible_options_overwrite_nothing(flags, messages, existing_run, mnist_dir, capsys):
@@ -262,3 +267,38 @@ def test_resume_needs_a_checkpoint(tmp_path, capsys):
 def test_debug_shows_the_traceback(tmp_path):
     with pytest.raises(InfoGANError):
         main(["--debug", "train", "--noise", "-1", "--out", str(tmp_path / "r")])
+
+
+@pytest.mark.parametrize("content", ["null", "[1, 2]", '"hello"', "3"])
+def test_config_json_that_is_not_an_object(content, run_copy, capsys):
+    (run_copy / "config.json").write_text(content)
+    resume_fails(run_copy, capsys, "config.json must hold a JSON object of options", "restore it")
+
+
+def test_out_that_is_a_file_or_unwritable(tmp_path, mnist_dir, capsys):
+    (tmp_path / "file").write_text("mine")
+    base = ["train", "--data", str(mnist_dir), "--batch-size", "16", "--steps", "1"]
+    fails([*base, "--out", str(tmp_path / "file")], capsys, "is a file, not a folder")
+    fails([*base, "--out", str(tmp_path / "file" / "run")], capsys, "cannot make the run folder", "another --out")
+    fails([*base, "--out", "/sys/infogan-run"], capsys, "cannot make the run folder")  # refused even to root
+    fails([*base, "--out", "/sys"], capsys, "cannot write in /sys", "choose another --out")
+    assert (tmp_path / "file").read_text() == "mine"
+
+
+def test_seed_of_the_generating_commands(existing_run, capsys):
+    before = snapshot(existing_run)
+    fails(["sample", str(existing_run), "--seed", str(2**64)], capsys, "argument --seed: must lie in [0, 2**62)")
+    fails(["traverse", str(existing_run), "--code", "0", "--seed", "x"], capsys, "invalid seed value: 'x'")
+    assert snapshot(existing_run) == before
+
+
+def test_divergence_before_any_checkpoint_says_to_start_again(tmp_path, mnist_dir, monkeypatch, capsys):
+    import importlib
+
+    training = importlib.import_module("infogan.train")
+    real = training.discriminator_loss
+    monkeypatch.setattr(training, "discriminator_loss", lambda *args: real(*args) * float("nan"))
+    out = tmp_path / "r"
+    argv = ["train", "--data", str(mnist_dir), "--out", str(out), "--batch-size", "16", "--steps", "4"]
+    line = fails([*argv, "--log-every", "2"], capsys, "non-finite", "no checkpoint was written", "--overwrite")
+    assert "--resume" not in line

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from infogan.errors import InfoGANError
+from infogan.files import atomic_write, copy_file, fsync_directory, partial_path
 
 FORMAT_VERSION = 2
 KEYS = ("config", "model", "optimizers", "step", "epoch", "batch_in_epoch", "rng")
@@ -47,30 +47,11 @@ def checksum(value: Any, digest: Any = None) -> str:
     return digest.hexdigest()
 
 
-def _fsync_directory(directory: Path) -> None:
-    handle = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(handle)  # make a rename in this folder durable
-    finally:
-        os.close(handle)
-
-
 def save_checkpoint(state: dict[str, Any], path: str | Path) -> None:
-    """Write to a temporary file, flush and fsync it, then rename over `path`: a crash mid-write
-    leaves the previous checkpoint intact, never a truncated one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")
-    try:
-        with open(partial, "wb") as handle:
-            torch.save({"format": FORMAT_VERSION, "checksum": checksum(state), **state}, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise InfoGANError(f"could not write checkpoint {path} ({error}); the previous one is kept") from None
-    _fsync_directory(path.parent)
+    """Write atomically (files.atomic_write): a crash or a full disk mid-write leaves the previous
+    checkpoint intact, never a truncated one."""
+    with atomic_write(path) as handle:
+        torch.save({"format": FORMAT_VERSION, "checksum": checksum(state), **state}, handle)
 
 
 def step_path(directory: Path, step: int) -> Path:
@@ -86,15 +67,20 @@ def save_rotating(state: dict[str, Any], directory: str | Path, keep: int) -> Pa
     """Save as step-NNNNNNNN.pt, point latest.pt at it atomically, keep only the newest `keep` steps."""
     directory = Path(directory)
     path = step_path(directory, state["step"])
-    save_checkpoint(state, path)
-    partial = directory / (LATEST + ".part")
+    try:
+        save_checkpoint(state, path)
+    except InfoGANError as error:
+        kept = f"; the previous one is kept as {LATEST}" if (directory / LATEST).is_file() else ""
+        raise InfoGANError(f"{error}{kept}") from None
+    partial = partial_path(directory / LATEST)
     partial.unlink(missing_ok=True)
     try:
         os.link(path, partial)
     except OSError:  # a file system without hard links
-        shutil.copyfile(path, partial)
-    os.replace(partial, directory / LATEST)
-    _fsync_directory(directory)
+        copy_file(path, directory / LATEST)
+    else:
+        os.replace(partial, directory / LATEST)
+        fsync_directory(directory)
     for old in saved_steps(directory)[:-keep]:
         old.unlink()
     return path
@@ -107,7 +93,8 @@ def load_checkpoint(
     problem becomes an InfoGANError that names the file."""
     path = Path(path)
     if not path.is_file():
-        raise InfoGANError(f"checkpoint {path} not found: train the run first (infogan train --out ...)")
+        advice = recovery_hint(path, "use it") or "train the run first (infogan train --out ...)"
+        raise InfoGANError(f"checkpoint {path} not found: {advice}")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     # A damaged zip or pickle stream surfaces as almost any exception type (RuntimeError, UnpicklingError,
@@ -130,3 +117,9 @@ def load_checkpoint(
         if state.get("checksum") != checksum(body):
             raise InfoGANError(f"checkpoint {path} is corrupt (its checksum does not match its contents)")
     return state
+
+
+def recovery_hint(latest: Path, purpose: str) -> str:
+    """When `latest` is missing or damaged: which kept step file to copy over it, or "" when none is kept."""
+    older = [p for p in saved_steps(latest.parent) if not (latest.is_file() and p.samefile(latest))]
+    return f"copy checkpoints/{older[-1].name} to {latest.name} to {purpose}" if older else ""

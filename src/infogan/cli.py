@@ -26,6 +26,7 @@ from infogan.config import (
     DEFAULT_PRESET,
     DEVICES,
     GROUPS,
+    MAX_SEED,
     NETWORKS,
     PRESETS,
     RUN_FOLDER,
@@ -35,6 +36,7 @@ from infogan.config import (
     preset_config,
 )
 from infogan.errors import InfoGANError, TrainingInterrupted
+from infogan.files import atomic_write, write_text
 
 if typing.TYPE_CHECKING:
     from infogan.generate import Run
@@ -171,6 +173,11 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         if f.name not in NOT_FLAGS and getattr(args, f.name, None) is not None
     }
     if getattr(args, "resume", None):
+        if "out" in given and Path(given["out"]).resolve() != Path(args.resume).resolve():
+            raise InfoGANError(
+                f"--resume continues {args.resume} in place, so --out {given['out']} cannot go with it: drop --out, "
+                f"or copy the run first (cp -r {args.resume} {given['out']}) and pass --resume {given['out']}"
+            )
         saved = TrainConfig.load(Path(args.resume) / "config.json")
         if "steps" not in given and "epochs" in given:
             given["steps"] = None  # a new epoch budget replaces a step budget
@@ -178,6 +185,14 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if "out" not in given and args.preset != DEFAULT_PRESET:
         given["out"] = f"runs/{args.preset}"
     return preset_config(args.preset, **given)
+
+
+def seed(text: str) -> int:
+    """A --seed value: an integer within torch's range, as `infogan train --seed` checks."""
+    value = int(text)  # a ValueError reads "invalid seed value: 'x'"
+    if not 0 <= value < MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 2**62) (got {value})")
+    return value
 
 
 def command_train(args: argparse.Namespace) -> None:
@@ -275,9 +290,8 @@ def command_encode(args: argparse.Namespace) -> None:
     data = load_dataset(run.config, args.split, args.data)
     logits, means = generate.encode(run.model, data.images)
     out = Path(args.out or run.directory / "codes.csv")
-    out.parent.mkdir(parents=True, exist_ok=True)
     spec = run.model.spec
-    with open(out, "w", newline="") as handle:
+    with atomic_write(out, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["index", "label", *spec.code_names()])
         argmax = [code.argmax(1).tolist() for code in logits]
@@ -322,8 +336,7 @@ def command_evaluate(args: argparse.Namespace) -> None:
     if args.disentanglement:
         add_disentanglement(report, run, args)
     out = Path(args.out or run.directory / "evaluation.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report.to_json())
+    write_text(out, report.to_json())
     if args.json:
         print(report.to_json(), end="")
     else:
@@ -451,7 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("run", metavar="RUN", help="run folder written by infogan train")
         sub.add_argument("--out", metavar="FILE", help=f"file to write (default: RUN/{default_out})")
         add_device(sub)
-        sub.add_argument("--seed", type=int, default=0, help="seed of the latents drawn")
+        sub.add_argument("--seed", type=seed, default=0, help="seed of the latents drawn")
         sub.set_defaults(handler=handler)
         return sub
 
@@ -480,7 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
     classifier.add_argument("--image-size", type=int, default=28, choices=(28, 32, 64), help="28, 32 or 64")
     classifier.add_argument("--channels", type=int, default=1, choices=(1, 3), help="1 grey, 3 RGB")
     classifier.add_argument("--epochs", type=int, default=5, help="passes over the training split")
-    classifier.add_argument("--seed", type=int, default=0, help="seed of the weights and batch order")
+    classifier.add_argument("--seed", type=seed, default=0, help="seed of the weights and batch order")
     add_device(classifier)
     classifier.add_argument(
         "--cache",

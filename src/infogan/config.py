@@ -16,11 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from infogan.errors import InfoGANError
+from infogan.files import write_json
 
 if typing.TYPE_CHECKING:
     from infogan.latent import LatentSpec
 
 CONFIG_VERSION = 1
+MAX_LATENT = 10_000  # inputs of G: z and every code's width; G's first layer holds 1024 x this many weights
+MAX_SEED = 2**62  # seeds, and the latent streams' seed + 1 + (rank << 32), stay within torch's 64 bits
+MAX_NOISE_SCALE = 1e3  # beyond this z's values swamp G's weights and the losses overflow
 DATASETS = ("mnist", "fashion-mnist", "celeba", "folder", "dsprites")
 SPLITS = ("train", "test")
 DEVICES = ("auto", "cpu", "cuda")
@@ -124,6 +128,11 @@ class TrainConfig:
 
         return LatentSpec(self.noise, tuple(self.categorical), self.continuous, self.noise_scale)
 
+    @property
+    def latent_width(self) -> int:
+        """G's input length: z, one-hot categorical codes and continuous codes."""
+        return self.noise + sum(self.categorical) + self.continuous
+
     def validate(self) -> TrainConfig:
         """Raise InfoGANError naming the flag for any impossible value; return self."""
         checks = [
@@ -134,7 +143,9 @@ class TrainConfig:
             (self.image_size in (28, 32, 64), "image_size", "must be 28, 32 or 64"),
             (self.channels in (1, 3), "channels", "must be 1 or 3"),
             (self.noise >= 0, "noise", "must be 0 or more"),
+            (self.latent_width <= MAX_LATENT, "noise", f"with the codes must stay within {MAX_LATENT} numbers"),
             (self.noise_scale > 0, "noise_scale", "must be above 0"),
+            (self.noise_scale <= MAX_NOISE_SCALE, "noise_scale", f"must be at most {MAX_NOISE_SCALE:g}"),
             (self.continuous >= 0, "continuous", "must be 0 or more"),
             (all(k >= 2 for k in self.categorical), "categorical", "sizes must be at least 2"),
             (bool(self.categorical) or self.continuous > 0, "categorical", "or --continuous must give a code"),
@@ -159,6 +170,7 @@ class TrainConfig:
             (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "beta1", "Adam betas must lie in [0, 1)"),
             (self.batch_size >= 2, "batch_size", "must be at least 2 (batch norm needs two images)"),
             (self.epochs >= 1, "epochs", "must be at least 1"),
+            (0 <= self.seed < MAX_SEED, "seed", "must lie in [0, 2**62)"),
             (self.steps is None or self.steps >= 1, "steps", "must be at least 1"),
             (self.log_every >= 1, "log_every", "must be at least 1"),
             (self.keep_checkpoints >= 1, "keep_checkpoints", "must be at least 1"),
@@ -179,6 +191,9 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        if not isinstance(values, dict):
+            kind = type(values).__name__
+            raise InfoGANError(f"a config must be a JSON object of options (got {kind} {values!r:.40})")
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - names)
         if unknown:
@@ -188,7 +203,7 @@ class TrainConfig:
         return cls(**values)
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        write_json(path, self.to_dict())
 
     @classmethod
     def load(cls, path: Path) -> TrainConfig:
@@ -198,6 +213,13 @@ class TrainConfig:
             raise InfoGANError(f"{path} not found: is this a run folder written by `infogan train`?") from None
         except json.JSONDecodeError as error:
             raise InfoGANError(f"{path} is not valid JSON ({error}): restore it from the checkpoint") from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise InfoGANError(f"cannot read {path} ({error}): restore it from the checkpoint") from None
+        if not isinstance(values, dict):
+            raise InfoGANError(
+                f"{path} must hold a JSON object of options, not {type(values).__name__} {values!r:.40}: "
+                "restore it from the checkpoint"
+            )
         return cls.from_dict(values)
 
 

@@ -8,7 +8,6 @@ numeric field of every record is also written under RUN/tensorboard as "<event>/
 from __future__ import annotations
 
 import importlib.util
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from infogan.classifier import labelled_splits
 from infogan.config import TrainConfig
 from infogan.data import ImageData
 from infogan.errors import InfoGANError
+from infogan.files import JsonLines
 from infogan.generate import encode
 from infogan.metrics.clustering import clustering_scores
 from infogan.networks import InfoGAN
@@ -43,10 +43,12 @@ def held_out_subset(config: TrainConfig, count: int = HELD_OUT_IMAGES) -> ImageD
 
 
 class TrainingLog:
-    """Appends records to RUN/metrics.jsonl (and TensorBoard); scores the held-out subset on request."""
+    """Appends records to RUN/metrics.jsonl (and TensorBoard); scores the held-out subset on request.
+
+    A resumed run's log that a kill left ending mid-line is repaired first (files.JsonLines)."""
 
     def __init__(self, run: Path, config: TrainConfig):
-        self.file = open(run / "metrics.jsonl", "a")  # noqa: SIM115 - kept open for the whole run
+        self.file = JsonLines(run / "metrics.jsonl")  # kept open for the whole run
         self.held_out = held_out_subset(config)
         self.tensorboard = None
         if importlib.util.find_spec("tensorboard") is not None:
@@ -55,8 +57,7 @@ class TrainingLog:
             self.tensorboard = SummaryWriter(str(run / "tensorboard"))
 
     def write(self, record: dict[str, Any]) -> None:
-        self.file.write(json.dumps(record) + "\n")
-        self.file.flush()
+        self.file.write(record)
         if self.tensorboard is not None:
             for key, value in record.items():
                 if isinstance(value, (int, float)) and key not in ("step", "epoch"):

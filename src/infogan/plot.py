@@ -6,13 +6,13 @@ held-out clustering accuracy/NMI of each categorical code over training.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from matplotlib.figure import Figure  # pyplot-free: renders with Agg, no display or global state
 
 from infogan.config import TrainConfig
 from infogan.errors import InfoGANError
+from infogan.files import atomic_write, read_json_lines
 from infogan.losses import code_entropies
 
 
@@ -20,7 +20,7 @@ def read_metrics(run: Path) -> list[dict]:
     path = run / "metrics.jsonl"
     if not path.is_file():
         raise InfoGANError(f"{path} not found: is {run} a run folder written by `infogan train`?")
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return read_json_lines(path)
 
 
 def series(records: list[dict], event: str, key: str) -> tuple[list[int], list[float]]:
@@ -69,6 +69,9 @@ def plot_run(run: str | Path, out: str | Path | None = None) -> Path:
 
     figure.tight_layout()
     path = Path(out or run / "curves.png")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=90)
+    kind = path.suffix[1:].lower() or "png"
+    if kind not in figure.canvas.get_supported_filetypes():
+        raise InfoGANError(f"cannot draw curves as {path.suffix!r} ({path}): name the file .png, .pdf or .svg")
+    with atomic_write(path) as handle:
+        figure.savefig(handle, format=kind, dpi=90)
     return path

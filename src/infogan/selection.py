@@ -11,7 +11,6 @@ rank correlation between the two, so a user sees whether the choice worked on th
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import torch
 
 from infogan.data import load_dataset
 from infogan.errors import InfoGANError
+from infogan.files import write_text
 from infogan.generate import Run, encode, generate, load_run
 from infogan.latent import sample_latent
 from infogan.metrics.agreement import SIMILARITIES, centrality, consensus_partition, similarity_matrix
@@ -242,9 +242,6 @@ def format_selection(selection: Selection) -> str:
 
 
 def write_selection(selection: Selection, out: Path) -> Path:
-    """select.json, written to a temporary file and renamed, so an earlier one is never left half written."""
+    """select.json, replaced atomically, so an earlier one is never left half written."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.name}.part")
-    temporary.write_text(selection.to_json())
-    os.replace(temporary, out)
-    return out
+    return write_text(out, selection.to_json())

@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from infogan.config import TrainConfig
 from infogan.errors import InfoGANError, TrainingInterrupted
+from infogan.files import write_json
 from infogan.interrupt import StopRequests
 
 log = logging.getLogger(__name__)
@@ -216,9 +217,7 @@ def write_record(
             for seed, job in state.items()
         },
     }
-    temporary = root / f".{SWEEP_FILE}.part"
-    temporary.write_text(json.dumps(record, indent=2) + "\n")
-    os.replace(temporary, root / SWEEP_FILE)
+    write_json(root / SWEEP_FILE, record)
 
 
 def cpu_count() -> int:

@@ -9,11 +9,10 @@ Each step, as in the authors' code:
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-import json
 import logging
 import math
-import shutil
 import time
 from pathlib import Path
 
@@ -22,11 +21,12 @@ from tqdm import tqdm
 
 from infogan import contrastive, distributed, generate
 from infogan.augment import random_affine, random_erase, random_gamma
-from infogan.checkpoint import LATEST, load_checkpoint, save_rotating, saved_steps
+from infogan.checkpoint import LATEST, load_checkpoint, recovery_hint, save_rotating, saved_steps
 from infogan.config import TrainConfig, flag
 from infogan.data import ImageData, batches, load_dataset, to_unit_range
 from infogan.distributed import Processes
 from infogan.errors import InfoGANError, TrainingInterrupted
+from infogan.files import copy_file, write_json
 from infogan.interrupt import StopRequests
 from infogan.latent import Latent, sample_latent
 from infogan.losses import (
@@ -39,6 +39,7 @@ from infogan.losses import (
 )
 from infogan.monitor import TrainingLog
 from infogan.networks import InfoGAN
+from infogan.run_folder import check_run_folder, clear_run_folder, run_lock
 from infogan.visualize import save_grid
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,8 @@ log = logging.getLogger(__name__)
 MODEL_FIELDS = ("noise", "categorical", "continuous", "image_size", "channels", "learn_std", "spectral_norm")
 MODEL_FIELDS += ("noise_scale", "network")  # the scale of z is the input distribution G learned
 MODEL_FIELDS += ("cr_weight",)  # cr_weight > 0 adds InfoGAN-CR's head: to turn it on late, use --cr-start
-RUN_FILES = ("config.json", "metrics.jsonl", "summary.json", "checkpoints", "samples", "traversals")
+# and the saved position in the epoch counts batches of this size
+RESUME_FIELDS = (*MODEL_FIELDS, "batch_size")
 
 
 def make_optimizers(model: InfoGAN, config: TrainConfig) -> dict[str, torch.optim.Adam]:
@@ -186,31 +188,14 @@ def _float(q_outputs: tuple) -> tuple:
     return [x.float() for x in logits], means.float(), None if log_stds is None else log_stds.float()
 
 
-def check_run_folder(run: Path, resume: bool, overwrite: bool) -> None:
-    """Refuse, before anything is loaded or written, to write over another run unless asked."""
-    if resume:
-        if not (run / "checkpoints" / LATEST).is_file():
-            raise InfoGANError(f"{run} has no checkpoints/{LATEST} to resume from")
-        return
-    if any((run / name).exists() for name in RUN_FILES) and not overwrite:
-        raise InfoGANError(f"{run} already holds a run: pass --resume {run} to continue it, or --overwrite")
-
-
-def clear_run_folder(run: Path, resume: bool) -> None:
-    """Make the run folder; a new run (--overwrite) first removes infogan's own files, and only those."""
-    for name in () if resume else RUN_FILES:
-        path = run / name
-        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
-    run.mkdir(parents=True, exist_ok=True)
-
-
 def check_resumable(saved: TrainConfig, config: TrainConfig) -> None:
-    """A checkpoint's networks only load under the options that shaped them."""
-    for name in MODEL_FIELDS:
+    """A checkpoint's networks only load under the options that shaped them, and its place in the
+    epoch only means the same batches under the same batch size."""
+    for name in RESUME_FIELDS:
         if getattr(saved, name) != getattr(config, name):
             raise InfoGANError(
                 f"the checkpoint was trained with {flag(name)} {getattr(saved, name)!r}, "
-                f"not {getattr(config, name)!r}: drop that option to resume, or start a new run"
+                f"not {getattr(config, name)!r}: drop that option to resume, or start a new run in another --out"
             )
 
 
@@ -223,9 +208,8 @@ def restore(path: Path, model: InfoGAN, optimizers: dict[str, torch.optim.Adam],
     try:
         state = load_checkpoint(path)
     except InfoGANError as error:
-        older = [p.name for p in saved_steps(path.parent) if path.is_file() and not p.samefile(path)]
-        hint = f": copy checkpoints/{older[-1]} to {path.name} to resume from it" if older else ""
-        raise InfoGANError(f"{error}{hint}") from None
+        hint = recovery_hint(path, "resume from it")
+        raise InfoGANError(f"{error}: {hint}" if hint else str(error)) from None
     check_resumable(TrainConfig.from_dict(state["config"]), config)
     try:
         model.load_state_dict(state["model"])
@@ -272,10 +256,27 @@ def train(config: TrainConfig, resume: bool = False, overwrite: bool = False) ->
     run = Path(config.out)
     processes, device = distributed.start(generate.resolve_device(config.device))
     try:
-        processes.on_main(lambda: check_run_folder(run, resume, overwrite))
-        return _train(config, run, resume, processes, device)
+        with contextlib.ExitStack() as held:  # rank 0 holds RUN/.lock until the end
+
+            def claim() -> None:
+                held.enter_context(run_lock(run))
+                check_run_folder(run, resume, overwrite)
+
+            processes.on_main(claim)
+            return _train(config, run, resume, processes, device)
+    except RuntimeError as error:
+        if not out_of_memory(error):
+            raise
+        raise InfoGANError(
+            f"out of memory on {device} ({str(error).splitlines()[0][:200]}): lower --batch-size or the latent sizes"
+        ) from None
     finally:
         distributed.stop(processes)
+
+
+def out_of_memory(error: RuntimeError) -> bool:
+    """torch.OutOfMemoryError on CUDA; the CPU allocator raises a plain RuntimeError."""
+    return isinstance(error, torch.OutOfMemoryError) or "can't allocate memory" in str(error)
 
 
 def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, device: torch.device) -> Path:
@@ -303,10 +304,12 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
         torch.set_rng_state(state["rng"]["torch"])
         latent_rng.set_state(latent_states(state, world_size)[rank])
         epoch_rng_state = state["rng"]["data_epoch"]
+        check_position(state, len(data), len(data) // world_size // config.batch_size)
         log.info("resumed %s at step %d (epoch %d)", run, step, epoch)
     processes.broadcast_state(model)  # replicas start identical
     if main:
-        clear_run_folder(run, resume)
+        if not resume:
+            clear_run_folder(run)
         config.save(run / "config.json")
 
     steps_per_epoch = len(data) // world_size // config.batch_size
@@ -341,11 +344,12 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
                 "step": step,
                 "epoch": epoch,
                 "batch_in_epoch": batch_in_epoch,
+                "data_images": len(data),
                 "rng": {"torch": torch.get_rng_state(), "latent": latents, "data_epoch": epoch_rng_state},
             }
             saved = save_rotating(state, run / "checkpoints", config.keep_checkpoints)
             if config.keep_epoch_checkpoints and batch_in_epoch == 0:
-                shutil.copyfile(saved, run / "checkpoints" / f"epoch-{epoch:04d}.pt")
+                copy_file(saved, run / "checkpoints" / f"epoch-{epoch:04d}.pt")
             write({"event": "checkpoint", "step": step, "file": saved.name, "replica_fingerprints": fingerprints})
 
     model.train()
@@ -412,6 +416,7 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
             write({"event": "epoch", "step": step, "epoch": epoch, **last})
             if metrics is not None:
                 metrics.write_clustering(model, step, epoch)
+            stopping = processes.any(signals.requested is not None)  # a signal during the epoch's end
     progress.close()
     if metrics is not None:
         metrics.close()
@@ -436,7 +441,7 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
             "torch": torch.__version__,
             "final": last,
         }
-        (run / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        write_json(run / "summary.json", summary)
         log.info("run written to %s", run)
     return run
 
@@ -470,6 +475,19 @@ class Progress:
         self.bar.close()
 
 
+def check_position(state: dict, images: int, steps_per_epoch: int) -> None:
+    """A checkpoint's place in its epoch only means the same batches on a data set of the same size."""
+    advice = "resume on the same data, or start a new run in another --out"
+    saved = state.get("data_images")  # absent from checkpoints written before it was recorded
+    if saved is not None and saved != images:
+        raise InfoGANError(f"the checkpoint was trained on {saved} images, this data set has {images}: {advice}")
+    if state["batch_in_epoch"] >= steps_per_epoch:  # no epoch may start past its last batch
+        raise InfoGANError(
+            f"the checkpoint stopped at batch {state['batch_in_epoch']} of an epoch, past the {steps_per_epoch} "
+            f"batches of this data set's: {advice}"
+        )
+
+
 def latent_states(state: dict, world_size: int) -> list[torch.Tensor]:
     """The latent generators' states by rank; a run resumes only on as many processes as it was saved from,
     since the batch size is per process and each process draws its own latents."""
@@ -486,11 +504,11 @@ def latent_states(state: dict, world_size: int) -> list[torch.Tensor]:
 def nonfinite_advice(run: Path) -> str:
     """What to do after a run diverged: where the last good checkpoint is and how to go on."""
     steps = saved_steps(run / "checkpoints")
-    kept = f"the last good checkpoint ({steps[-1].name}) is kept" if steps else "no checkpoint was written"
-    return (
-        f"{kept}; resume with `infogan train --resume {run}` and lower learning rates (--lr-d/--lr-g/--lr-q), "
-        "or pass --skip-nonfinite to skip such updates"
-    )
+    remedies = "lower learning rates (--lr-d/--lr-g/--lr-q) or --noise-scale, or pass --skip-nonfinite"
+    if not steps:
+        return f"no checkpoint was written; start again with `--out {run} --overwrite` and {remedies}"
+    kept = f"the last good checkpoint ({steps[-1].name}) is kept"
+    return f"{kept}; resume with `infogan train --resume {run}` and {remedies}"
 
 
 def optional_terms(config: TrainConfig) -> tuple[str, ...]:

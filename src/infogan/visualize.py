@@ -8,6 +8,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from infogan.errors import InfoGANError
+from infogan.files import atomic_write
+
 PAD = 2  # pixels between tiles
 
 
@@ -24,8 +27,19 @@ def image_grid(images: torch.Tensor, columns: int, pad: int = PAD) -> Image.Imag
 
 
 def save_grid(images: torch.Tensor, columns: int, path: str | Path) -> Path:
-    """Write an image grid as PNG, creating the folder; returns the path."""
+    """Write an image grid as PNG atomically, creating the folder; returns the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image_grid(images, columns).save(path)
+    grid = image_grid(images, columns)
+    with atomic_write(path) as handle:
+        grid.save(handle, format=image_format(path))
     return path
+
+
+def image_format(path: Path) -> str:
+    """Pillow's format for a file name (PNG without a suffix), or an InfoGANError naming the suffixes it writes."""
+    formats = Image.registered_extensions()
+    if not path.suffix:
+        return "PNG"
+    if path.suffix.lower() not in formats:
+        raise InfoGANError(f"cannot write images as {path.suffix!r} ({path}): name the file .png or .jpg")
+    return formats[path.suffix.lower()]

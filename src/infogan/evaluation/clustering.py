@@ -10,6 +10,7 @@ from matplotlib.figure import Figure  # pyplot-free: renders with Agg, no displa
 
 from infogan.data import to_unit_range
 from infogan.evaluation.registry import EvalContext, Skipped, register
+from infogan.files import atomic_write
 from infogan.generate import encode
 from infogan.metrics.clustering import best_mapping, clustering_scores, confusion_matrix
 from infogan.visualize import save_grid
@@ -86,5 +87,5 @@ def plot_confusion(labels: np.ndarray, predictions: np.ndarray, order: list[int]
     axes.set_ylabel("category of the code")
     axes.set_title(title)
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
+    with atomic_write(path) as handle:
+        figure.savefig(handle, format="png", dpi=100)

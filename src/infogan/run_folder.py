@@ -1,0 +1,166 @@
+"""A run folder and what in it is infogan's: refusing to write over a run, `--overwrite`, and the lock
+that keeps two trainings out of one folder.
+
+A folder holds a run when it has a config.json or any file named as infogan names its files; an
+`--overwrite` removes those files alone, so a user's own files in the folder (checkpoints/resnet50.ckpt,
+samples/labels.csv) stay. While training, RUN/.lock holds the trainer's PID and host; a lock left by a
+killed process (its PID no longer runs on this host) is taken over with a warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fnmatch
+import json
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+from infogan.checkpoint import LATEST, recovery_hint
+from infogan.errors import InfoGANError
+
+log = logging.getLogger(__name__)
+
+LOCK = ".lock"
+# infogan's own names, by folder: what train writes, and the default outputs of the other commands
+OWN_FILES = {
+    ".": (
+        "config.json",
+        "metrics.jsonl",
+        "summary.json",
+        "curves.png",
+        "sample.png",
+        "interpolate.png",
+        "traverse-cont[0-9]*.png",
+        "codes.csv",
+        "evaluation.json",
+        "confusion-cat[0-9]*.png",
+        "members-cat[0-9]*.png",
+    ),
+    "checkpoints": (LATEST, "step-[0-9]*.pt", "epoch-[0-9]*.pt"),
+    "samples": ("epoch-[0-9]*.png",),
+    "traversals": ("epoch-[0-9]*-cont[0-9]*.png",),
+    "tensorboard": ("events.out.tfevents.*",),
+}
+
+
+def is_own(name: str, patterns: tuple[str, ...]) -> bool:
+    """Whether a file name is one of `patterns` or a temporary file of one (NAME.part, NAME.PID.part)."""
+    return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(name, f"{p}*.part") for p in patterns)
+
+
+def own_files(run: Path) -> list[Path]:
+    """The files of `run` that infogan wrote (by name), in its own folders only."""
+    found = []
+    for folder, patterns in OWN_FILES.items():
+        directory = run / folder
+        if directory.is_dir():
+            found += [p for p in sorted(directory.iterdir()) if p.is_file() and is_own(p.name, patterns)]
+    return found
+
+
+def check_run_folder(run: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse, before anything is loaded or written, to write over another run unless asked."""
+    if resume:
+        latest = run / "checkpoints" / LATEST
+        if not latest.is_file():
+            hint = recovery_hint(latest, "resume from it")
+            raise InfoGANError(f"{run} has no checkpoints/{LATEST} to resume from" + (f": {hint}" if hint else ""))
+        return
+    if own_files(run) and not overwrite:
+        raise InfoGANError(f"{run} already holds a run: pass --resume {run} to continue it, or --overwrite")
+
+
+def clear_run_folder(run: Path) -> None:
+    """Remove infogan's own files from the folder of a run being overwritten, and only those; its
+    folders go too once nothing else is left in them."""
+    for path in own_files(run):
+        path.unlink()
+    for folder in OWN_FILES:
+        if folder != ".":
+            with contextlib.suppress(OSError):  # missing, or it holds the user's files
+                (run / folder).rmdir()
+
+
+@contextlib.contextmanager
+def run_lock(run: Path) -> Iterator[None]:
+    """Hold RUN/.lock for the block, creating the folder if need be; refuse when a live process holds it.
+
+    On the way out the lock goes, and so do the folders this call created if nothing was written in them.
+    """
+    if run.exists() and not run.is_dir():
+        raise InfoGANError(f"--out {run} is a file, not a folder: choose another --out")
+    created = missing_folders(run)
+    try:
+        run.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InfoGANError(f"cannot make the run folder --out {run} ({error.strerror}): choose another --out") from None
+    try:
+        take_lock(run / LOCK)
+        try:
+            yield
+        finally:
+            (run / LOCK).unlink(missing_ok=True)
+    finally:
+        for folder in created:
+            with contextlib.suppress(OSError):  # not empty: the run wrote into it
+                folder.rmdir()
+
+
+def missing_folders(run: Path) -> list[Path]:
+    """`run` and its parents that do not exist yet, deepest first."""
+    run = Path(os.path.abspath(run))
+    return [folder for folder in (run, *run.parents) if not folder.exists()]
+
+
+def take_lock(lock: Path) -> None:
+    """Create `lock` holding this process's PID and host; a stale one (dead PID, this host) is replaced."""
+    owner = json.dumps({"pid": os.getpid(), "host": socket.gethostname()})
+    for _ in range(2):  # a second try after removing a stale lock
+        try:
+            handle = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            holder = lock_holder(lock)
+            if holder is not None:
+                raise InfoGANError(
+                    f"{lock.parent} is in use by infogan process {holder} (its {LOCK}): wait for it to end "
+                    f"or stop it; if it is gone, delete {lock}"
+                ) from None
+            continue
+        except OSError as error:
+            raise InfoGANError(f"cannot write in {lock.parent} ({error.strerror}): choose another --out") from None
+        with os.fdopen(handle, "w") as file:
+            file.write(owner)
+        return
+    raise InfoGANError(f"could not take {lock}: another process keeps taking it")
+
+
+def lock_holder(lock: Path) -> str | None:
+    """ "PID on HOST" of a lock's live holder; None (after removing it, with a warning) for a stale lock."""
+    try:
+        owner = json.loads(lock.read_text())
+        pid, host = int(owner["pid"]), str(owner["host"])
+    except FileNotFoundError:
+        return None  # released meanwhile
+    except (OSError, ValueError, KeyError, TypeError):
+        pid, host = None, socket.gethostname()  # torn by a crash between creating and writing it
+    if host != socket.gethostname():
+        return f"{pid} on {host}"  # another machine's process cannot be checked from here
+    if pid is not None and pid > 0 and pid_alive(pid):
+        return f"{pid} on {host}"
+    log.warning("taking over the stale lock %s of process %s, which no longer runs", lock, pid)
+    lock.unlink(missing_ok=True)
+    return None
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError as error:
+        return error.errno == errno.EPERM  # it runs, as another user
+    return True
