@@ -2,16 +2,20 @@
 
 import gzip
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import write_images
+from conftest import png_header, write_images
 
 from infogan.checkpoint import FORMAT_VERSION, load_checkpoint, save_checkpoint
 from infogan.cli import main
+from infogan.data.idx import write_idx
 from infogan.errors import InfoGANError
 
 
@@ -134,6 +138,61 @@ def test_skip_bad_images_warns_with_a_count(tmp_path, caplog):
     main(folder_args(tmp_path / "imgs", tmp_path / "r", "--skip-bad-images"))
     assert "skipped 1 unreadable image(s) of 6" in caplog.text
     assert json.loads((tmp_path / "r" / "summary.json").read_text())["data_images"] == 5
+
+
+NOT_UTF8 = os.fsdecode(b"caf\xe9.png")  # a valid Linux file name that is not UTF-8
+
+
+def test_decompression_bombs_and_names_that_are_not_utf8(tmp_path, caplog, capsys):
+    """PNGs whose headers declare 10000^2 pixels (Pillow warns) and 20000^2 (Pillow refuses) are refused
+    before decoding with one line; a file name that is not UTF-8 is an ordinary file."""
+    write_images(tmp_path / "imgs", 6, (40, 30), "RGB", ".png")
+    (tmp_path / "imgs" / NOT_UTF8).write_bytes((tmp_path / "imgs" / "000001.png").read_bytes())
+    (tmp_path / "imgs" / "big.png").write_bytes(png_header(10000, 10000))
+    (tmp_path / "imgs" / "bomb.png").write_bytes(png_header(20000, 20000))
+    fails(folder_args(tmp_path / "imgs", tmp_path / "r"), capsys, "big.png (the image is 10000x10000 pixels")
+    assert not (tmp_path / "r").exists()
+    main(folder_args(tmp_path / "imgs", tmp_path / "r", "--skip-bad-images"))
+    assert "skipped 2 unreadable image(s) of 9: big.png (the image is 10000x10000 pixels, more than" in caplog.text
+    assert "bomb.png (the image has far more than the 89,478,485 pixels allowed: shrink it)" in caplog.text
+    assert json.loads((tmp_path / "r" / "summary.json").read_text())["data_images"] == 7
+
+
+def test_pillows_bomb_warning_is_not_printed(tmp_path):
+    """Pillow's DecompressionBombWarning would add two lines to the one-line error (pytest's own warning
+    filters hide it in-process, hence a fresh interpreter)."""
+    (tmp_path / "big.png").write_bytes(png_header(10000, 10000))
+    code = "import sys; from infogan.data.folder import load_image; load_image(sys.argv[1], 28, 1, None)"
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "big.png")], capture_output=True, text=True)
+    assert "ImageTooLarge: the image is 10000x10000 pixels" in done.stderr and "Warning" not in done.stderr
+
+
+def test_celeba_partition_file_errors(tmp_path, capsys):
+    write_images(tmp_path / "img_align_celeba", 4, (40, 50), "RGB", ".jpg")
+    args = ["train", "--preset", "celeba", "--data", str(tmp_path), "--out", str(tmp_path / "r"), "--steps", "1"]
+    (tmp_path / "list_eval_partition.txt").write_bytes(b"000000.jpg 0\n000001.jpg\n")
+    fails(args, capsys, "list_eval_partition.txt line 2 is not `FILE PARTITION`")
+    (tmp_path / "list_eval_partition.txt").write_bytes(b"\xff\xfe\x00 0\n")
+    fails(args, capsys, "list_eval_partition.txt is not a text file")
+
+
+@pytest.mark.parametrize(
+    ("labels", "messages"),
+    [
+        (np.full(160, -1, np.int8), ("labels from -1 to -1", "0..255")),
+        (np.r_[np.zeros(159), np.nan].astype(np.float32), ("float32 labels, not integers",)),
+        (np.arange(160, dtype=np.float64), ("float64 labels",)),
+        (np.full(160, 300, np.int16), ("labels from 300 to 300",)),
+    ],
+    ids=["int8-negative", "float-nan", "float-whole", "int16-large"],
+)
+def test_label_files_are_checked(labels, messages, tmp_path, mnist_dir, capsys):
+    folder = tmp_path / "data"
+    shutil.copytree(mnist_dir, folder)
+    write_idx(folder / "train-labels-idx1-ubyte.gz", labels)
+    cache = tmp_path / "classifiers"
+    fails(["classifier", "--data", str(folder), "--cache", str(cache), "--epochs", "1"], capsys, *messages)
+    assert not cache.exists()
 
 
 @pytest.mark.parametrize("mode", ["RGBA", "P", "LA", "I", "CMYK", "1", "I;16"])
