@@ -194,8 +194,9 @@ def command_dsprites(args: argparse.Namespace) -> None:
 def command_explore(args: argparse.Namespace) -> None:
     from infogan.explore import make_server
 
-    server = make_server(args.run, args.host, args.port, args.allow_remote, args.device)
-    print(f"exploring {args.run} at http://{args.host}:{server.server_port}/ (Ctrl-C stops)", flush=True)
+    server = make_server(args.run, args.host, args.port, args.allow_remote, args.device, args.trusted_host)
+    host = f"[{args.host}]" if ":" in args.host else args.host  # an IPv6 address in a URL
+    print(f"exploring {args.run} at http://{host}:{server.port}/ (Ctrl-C stops)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
     server.server_close()
@@ -283,6 +284,13 @@ def build_parser() -> argparse.ArgumentParser:
     explore.add_argument("--port", type=int, default=8000, help="port to serve on (0: any free port)")
     explore.add_argument("--host", default="127.0.0.1", help="interface to bind (not loopback: needs --allow-remote)")
     explore.add_argument("--allow-remote", action="store_true", help="let --host expose the page (it has no login)")
+    explore.add_argument(
+        "--trusted-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another Host name the page may be opened by (repeatable; the default: --host's own names)",
+    )
     explore.add_argument("--device", default="auto", choices=DEVICES)
     explore.set_defaults(handler=command_explore)
     return parser
