@@ -195,6 +195,65 @@ def test_label_files_are_checked(labels, messages, tmp_path, mnist_dir, capsys):
     assert not cache.exists()
 
 
+@pytest.mark.parametrize(
+    ("argv", "messages"),
+    [
+        (["sample", "RUN", "--columns", "0"], ("argument --columns: must be a whole number in 1..100 (got '0')",)),
+        (["sample", "RUN", "--columns", "-3"], ("argument --columns",)),
+        (["sample", "RUN", "--seed", "1e20"], ("argument --seed: must be a whole number in 0..4294967295",)),
+        (["sample", "RUN", "--seed", str(10**20)], ("argument --seed",)),
+        (["traverse", "RUN", "--code", "0", "--seed", "-1"], ("argument --seed",)),
+        (["traverse", "RUN", "--code", "0", "--steps", "0"], ("argument --steps: must be a whole number in 2..100",)),
+        (["traverse", "RUN", "--code", "0", "--steps", "-2"], ("argument --steps",)),
+        (["traverse", "RUN", "--code", "-1"], ("argument --code",)),
+        (["interpolate", "RUN", "--pairs", "-1"], ("argument --pairs",)),
+        (["interpolate", "RUN", "--steps", "1"], ("argument --steps",)),
+        (["interpolate", "RUN", "--pairs", "1000000"], ("argument --pairs: must be a whole number in 1..100",)),
+        (["sample", "RUN", "--out", "DIR"], ("argument --out:", "is a folder")),
+        (["sample", "RUN", "--out", "TMP/x.txt"], ("x.txt must end in .png",)),
+        (["traverse", "RUN", "--code", "0", "--out", "TMP/t.jpg"], ("t.jpg must end in .png",)),
+        (["sample", "RUN", "--out", "FILE/x.png"], ("cannot write into", "is a file")),
+        (["sample", "RUN", "--out", "RUN/checkpoints/latest.png"], ("which infogan train writes",)),
+        (["sample", "RUN", "--out", "RUN/samples/epoch-0001.png"], ("which infogan train writes",)),
+        (["encode", "RUN", "--out", "DIR"], ("is a folder",)),
+        (["encode", "RUN", "--out", "TMP/codes.json"], ("must end in .csv",)),
+        (["evaluate", "RUN", "--out", "DIR"], ("is a folder",)),
+        (["evaluate", "RUN", "--out", "RUN/config.json"], ("which infogan train writes",)),
+        (["evaluate", "RUN", "--out", "RUN/summary.json"], ("which infogan train writes",)),
+        (["evaluate", "RUN", "--disentanglement", "--scale", "nan"], ("argument --scale: must be a finite number",)),
+        (["evaluate", "RUN", "--samples", "5"], ("argument --samples",)),
+        (["evaluate", "RUN", "--disentanglement", "--classifier-steps", "0"], ("argument --classifier-steps",)),
+        (["plot", "RUN", "--out", "DIR"], ("is a folder",)),
+        (["plot", "RUN", "--out", "TMP/curves"], ("must end in .png",)),
+        (["dsprites", "--out", "DIR"], ("is a folder",)),
+        (["dsprites", "--out", "TMP/sprites.png"], ("must end in .npz",)),
+        (["sample", "RUN", "--vary-cat", "5"], ("--vary-cat 5 does not exist", "pass --vary-cat 0")),
+        (["sample", "RUN", "--vary-cat", "0"], ("--cat takes 1 value(s)", "e.g. --cat 0")),
+        (["sample", "RUN", "--cat", "1", "2"], ("--cat takes 1 value(s)",)),
+        (["sample", "RUN", "--cat", "1"], ("--cont takes 2 value(s)", "e.g. --cont 0 0")),
+        (["classifier", "--epochs", "0", "--cache", "TMP"], ("argument --epochs",)),
+        (["classifier", "--seed", "-1", "--cache", "TMP"], ("argument --seed",)),
+        (["explore", "RUN", "--port", "70000"], ("argument --port",)),
+        (["train", "--seed", str(2**40), "--out", "TMP/new"], ("--seed must lie in 0..4294967295",)),
+    ],
+)
+def test_generation_commands_refuse_bad_arguments_before_writing(argv, messages, existing_run, tmp_path, capsys):
+    """Each is refused before the run is loaded: the run folder and the folder around keep every byte."""
+    (tmp_path / "DIR").mkdir()
+    (tmp_path / "FILE").write_text("a file, not a folder")
+    places = {"RUN": existing_run, "DIR": tmp_path / "DIR", "FILE": tmp_path / "FILE", "TMP": tmp_path}
+
+    def expand(arg: str) -> str:  # RUN/x -> the run's x, and so on
+        head, _, rest = arg.partition("/")
+        return str(places[head] / rest) if head in places else arg
+
+    argv = [expand(arg) for arg in argv]
+    before, around = snapshot(existing_run), snapshot(tmp_path)
+    fails(argv, capsys, *messages)
+    assert snapshot(existing_run) == before
+    assert snapshot(tmp_path) == around
+
+
 @pytest.mark.parametrize("mode", ["RGBA", "P", "LA", "I", "CMYK", "1", "I;16"])
 def test_image_modes_and_sizes_are_converted(tmp_path, mode):
     from PIL import Image

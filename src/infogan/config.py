@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from infogan.errors import InfoGANError
-from infogan.latent import LatentSpec
+from infogan.latent import SEED_LIMIT, LatentSpec
 from infogan.networks import NETWORKS
 
 CONFIG_VERSION = 1
@@ -147,6 +147,11 @@ class TrainConfig:
             (self.keep_checkpoints >= 1, "keep_checkpoints", "must be at least 1"),
             (self.checkpoint_every >= 0, "checkpoint_every", "must be 0 (epoch ends only) or more"),
             (self.eval_every is None or self.eval_every >= 1, "eval_every", "must be at least 1"),
+            (
+                0 <= self.seed < SEED_LIMIT,
+                "seed",
+                f"must lie in 0..{SEED_LIMIT - 1} (seeds above feed other processes)",
+            ),
         ]
         for ok, name, message in checks:
             if not ok:
