@@ -79,19 +79,17 @@ def positive_number(text: str) -> float:
     return value
 
 
-def output_file(suffix: str) -> Callable[[str], Path]:
-    """argparse type of --out: the name of a file ending in `suffix`, not a folder (Pillow and
-    matplotlib choose the format by the suffix, and matplotlib adds .png to a name without one)."""
+def output_file(text: str) -> Path:
+    """argparse type of --out: the name of a file, not of a folder."""
+    if Path(text).is_dir() or text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"{text} is a folder: name the file to write in it")
+    return Path(text)
 
-    def parse(text: str) -> Path:
-        path = Path(text)
-        if path.is_dir() or text.endswith(("/", os.sep)):
-            raise argparse.ArgumentTypeError(f"{text} is a folder: name the file, e.g. {path / ('NAME' + suffix)}")
-        if path.suffix.lower() != suffix:
-            raise argparse.ArgumentTypeError(f"{text} must end in {suffix}")
-        return path
 
-    return parse
+def check_suffix(path: Path, suffix: str) -> None:
+    """Pillow and matplotlib choose the format by the suffix (matplotlib adds .png to a name without one)."""
+    if path.suffix.lower() != suffix:
+        raise InfoGANError(f"--out {path} must end in {suffix}")
 
 
 def writable_folder(folder: Path, flag_name: str) -> None:
@@ -104,13 +102,14 @@ def writable_folder(folder: Path, flag_name: str) -> None:
 
 
 def output_path(args: argparse.Namespace, default_name: str) -> Path:
-    """--out, or RUN/default_name, checked before anything is loaded or written: refused when it lies
-    in a file or folder of the run that `infogan train` writes (config.json, checkpoints/, samples/...),
-    or when its folder cannot be written."""
+    """--out, or RUN/default_name, checked before anything is loaded or written: refused unless the
+    run exists and it ends in default_name's suffix, when it lies in a file or folder of the run that
+    `infogan train` writes (config.json, checkpoints/, samples/...), or when its folder cannot be written."""
     from infogan.train import RUN_FILES
 
-    run = Path(args.run)
+    run = generate.run_folder(args.run)
     path = args.out or run / default_name
+    check_suffix(path, Path(default_name).suffix)
     if path.is_dir():
         raise InfoGANError(f"{path} is a folder: pass --out with the name of the file to write")
     try:
@@ -301,6 +300,7 @@ def command_dsprites(args: argparse.Namespace) -> None:
     from infogan.data.dsprites import write_npz
 
     out = args.out
+    check_suffix(out, ".npz")
     writable_folder(out.parent, "--out")
     out.parent.mkdir(parents=True, exist_ok=True)
     write_npz(out)
@@ -334,9 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     def run_command(name: str, help_text: str, handler, default_out: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("run", metavar="RUN", help="run folder written by infogan train")
-        sub.add_argument(
-            "--out", type=output_file(Path(default_out).suffix), help=f"file to write (default: RUN/{default_out})"
-        )
+        sub.add_argument("--out", type=output_file, help=f"file to write (default: RUN/{default_out})")
         sub.add_argument("--device", default="auto", choices=DEVICES)
         sub.add_argument("--seed", type=seed, default=0, help=f"seed of the latents drawn (0..{SEED_LIMIT - 1})")
         sub.set_defaults(handler=handler)
@@ -394,12 +392,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plot = commands.add_parser("plot", help="PNG curves of losses, L_I and accuracy over training")
     plot.add_argument("run", metavar="RUN", help="run folder written by infogan train")
-    plot.add_argument("--out", type=output_file(".png"), help="file to write (default: RUN/curves.png)")
+    plot.add_argument("--out", type=output_file, help="file to write (default: RUN/curves.png)")
     plot.set_defaults(handler=command_plot)
 
     sprites = commands.add_parser("dsprites", help="write the procedural dSprites set in the original file's layout")
     sprites.add_argument(
-        "--out", type=output_file(".npz"), required=True, metavar="FILE.npz", help="file to write (compressed .npz)"
+        "--out", type=output_file, required=True, metavar="FILE.npz", help="file to write (compressed .npz)"
     )
     sprites.set_defaults(handler=command_dsprites)
 
