@@ -62,7 +62,7 @@ def main() -> None:
         run = args.run or train(preset_config("mnist", steps=2, batch_size=16, out=str(Path(scratch) / "run")))
         server = make_server(run, port=0, device=args.device)
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{server.server_port}/"
+        url = f"http://127.0.0.1:{server.port}/"
         with urllib.request.urlopen(url + "api/model") as response:
             model = json.load(response)
         print(f"run {run}, device {args.device}, torch threads {torch.get_num_threads()}, {args.requests} renders each")

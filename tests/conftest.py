@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,3 +62,14 @@ def class_folder(tmp_path: Path) -> Path:
     write_images(tmp_path / "cats", 5, (40, 30), "RGB", ".jpg")
     write_images(tmp_path / "dogs", 3, (30, 50), "L", ".png")
     return tmp_path
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that declares width x height grey pixels but holds no pixel data: what a decompression
+    bomb's header says, without the memory it takes to make one."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")

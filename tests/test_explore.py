@@ -6,18 +6,22 @@ import io
 import json
 import shlex
 import shutil
+import socket
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import numpy as np
 import pytest
 import torch
+from conftest import png_header
 from PIL import Image
 
 from infogan.cli import main
 from infogan.explore import create_app, make_server
+from infogan.explore.app import hosts_to_trust
 from infogan.explore.upload import MAX_UPLOAD_BYTES
 from infogan.generate import encode, load_run
 
@@ -172,6 +176,141 @@ def test_upload_limits(client, data, status, message):
     assert response.status_code == status and message in response.json["error"]
 
 
+@pytest.mark.parametrize(
+    ("size", "message"),
+    [
+        ((1, 16_777_216), "1x16777216 pixels, more than the 16,777,216 pixels and 4096 on a side"),
+        ((20000, 20000), "more than the 16,777,216 pixels"),
+        ((100_000, 100_000), "far more than the 16,777,216 pixels"),  # past Pillow's own bomb check
+    ],
+)
+def test_decompression_bombs_are_refused_from_the_header(client, size, message):
+    response = upload(client, png_header(*size))
+    assert response.status_code == 413 and message in response.json["error"]
+
+
+def test_uploads_decode_one_at_a_time(client, monkeypatch):
+    """Decoding takes the render lock, so 8 uploads at once hold one decoded image in memory, not 8."""
+    import infogan.explore.app as app_module
+
+    busy, most = [0], [0]
+    decode = app_module.decode_upload
+
+    def counted(*args, **kwargs):
+        busy[0] += 1
+        most[0] = max(most[0], busy[0])
+        time.sleep(0.05)
+        busy[0] -= 1
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(app_module, "decode_upload", counted)
+    data = png(Image.new("L", (64, 64)))
+    threads = [threading.Thread(target=lambda: upload(client, data)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most[0] == 1
+
+
+def test_cross_site_posts_are_refused(client):
+    """CSRF: a page of another origin may not make the explorer encode or render; its own page may."""
+    data = png(Image.new("L", (28, 28)))
+    for headers in ({"Origin": "http://evil.example"}, {"Origin": "null"}, {"Referer": "http://evil.example/x"}):
+        encoded = client.post("/api/encode", data={"image": (io.BytesIO(data), "d.png")}, headers=headers)
+        assert encoded.status_code == 403 and "cross-site request refused" in encoded.json["error"]
+        assert client.post("/api/render", json=LATENT, headers=headers).status_code == 403
+    own = {"Origin": "http://localhost"}  # the test client's Host
+    assert client.post("/api/render", json=LATENT, headers=own).status_code == 200
+    assert upload(client, data).status_code == 200  # no Origin: curl or a script, not a browser
+    assert client.get("/api/model", headers={"Origin": "http://evil.example"}).status_code == 200
+
+
+def test_deeply_nested_json_is_a_bad_request(client):
+    deep = client.post("/api/render", data="[" * 100_000 + "]" * 100_000, content_type="application/json")
+    assert deep.status_code == 400 and "nested too deeply" in deep.json["error"]
+
+
+def test_hosts_answered():
+    assert set(hosts_to_trust("127.0.0.1")) == {"127.0.0.1", "localhost", "::1"}
+    assert "127.0.0.2" in hosts_to_trust("127.0.0.2")
+    assert hosts_to_trust("192.168.1.5") == ["192.168.1.5"]
+    assert hosts_to_trust("0.0.0.0") is None and hosts_to_trust("::") is None
+    assert hosts_to_trust("0.0.0.0", ["box.lan"]) == ["box.lan"]
+
+
+def http_get(url: str, host: str | None = None) -> int:
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.fixture
+def serve(run_dir):
+    """Start make_server(run_dir, **options) on a free port; shut down after the test."""
+    servers = []
+
+    def start(**options):
+        server = make_server(run_dir, port=0, device="cpu", **options)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_allow_remote_keeps_the_host_check(serve):
+    """`--allow-remote --host 127.0.0.1` still answers only the names of the bind (DNS rebinding)."""
+    server = serve(host="127.0.0.1", allow_remote=True)
+    url = f"http://127.0.0.1:{server.port}/api/model"
+    assert http_get(url) == 200
+    assert http_get(url, "evil.example") == 400
+    trusted = serve(host="127.0.0.1", allow_remote=True, trusted_hosts=["box.lan"])
+    assert http_get(f"http://127.0.0.1:{trusted.port}/api/model", "box.lan:80") == 200
+
+
+def test_ipv6_loopback_needs_no_allow_remote(serve):
+    try:
+        socket.create_server(("::1", 0), family=socket.AF_INET6).close()
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    server = serve(host="::1")
+    assert http_get(f"http://[::1]:{server.port}/api/model") == 200
+
+
+def test_wildcard_bind_warns(serve, caplog):
+    serve(host="0.0.0.0", allow_remote=True)
+    assert "reachable from the network and has no login" in caplog.text
+    assert "any Host name is answered" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--port", "PORT_IN_USE"], "Address already in use): choose another --port"),
+        (["--host", "no-such-host.invalid", "--allow-remote"], "--host no-such-host.invalid is not a name or address"),
+        (
+            ["--host", "192.0.2.1", "--allow-remote"],
+            "cannot listen on 192.0.2.1:8000 (Cannot assign requested address)",
+        ),
+    ],
+)
+def test_explore_cannot_listen(run_dir, flags, message, capsys):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        flags = [str(taken.getsockname()[1]) if flag == "PORT_IN_USE" else flag for flag in flags]
+        with pytest.raises(SystemExit) as exit_info:
+            main(["explore", str(run_dir), *flags])
+    err = capsys.readouterr().err.strip()
+    assert exit_info.value.code == 2 and err.startswith("infogan: error:") and message in err
+    assert len(err.splitlines()) == 1
+
+
 def test_encode_form_errors(client):
     missing = client.post("/api/encode", data={})
     assert missing.status_code == 400 and "form field 'image'" in missing.json["error"]
@@ -252,7 +391,7 @@ def served(run_dir):
     server = make_server(run_dir, port=0, device="cpu")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/"
+    yield f"http://127.0.0.1:{server.port}/"
     server.shutdown()
     server.server_close()
 

@@ -1,19 +1,24 @@
-"""Property-based tests: random and mutated inputs to the IDX reader and the config parsers either
-load correctly or raise InfoGANError, never anything else."""
+"""Property-based tests: random and mutated inputs to the IDX reader, the image decoders and the
+command-line and config parsers either load correctly or raise InfoGANError, never anything else."""
 
 import contextlib
 import gzip
+import io
 import tempfile
 from pathlib import Path
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from infogan.cli import build_parser, config_from_args
 from infogan.config import TrainConfig
+from infogan.data.folder import decode_all
 from infogan.data.idx import IDX_TYPES, parse_idx, read_idx, write_idx
 from infogan.errors import InfoGANError
+from infogan.explore.upload import decode_upload, open_upload
+from infogan.latent import SEED_LIMIT
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -136,3 +141,55 @@ def test_config_json_values(values, small_ints):
     except InfoGANError:
         return
     assert config.latent.input_dim >= 1
+
+
+def image_bytes(format: str, seed: int) -> bytes:
+    pixels = np.random.default_rng(seed).integers(0, 256, (12, 9, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format=format)
+    return buffer.getvalue()
+
+
+@SETTINGS
+@given(st.sampled_from(["PNG", "JPEG"]), st.integers(0, 2**16), st.data())
+def test_damaged_images(format, seed, data):
+    """Flipped, cut or extended PNG/JPEG bytes: the explorer's upload and the image-folder loader either
+    read them or raise InfoGANError, whatever Pillow raises inside."""
+    raw = image_bytes(format, seed)
+    position = data.draw(st.integers(0, len(raw) - 1))
+    mutation = data.draw(st.sampled_from(["flip", "truncate", "extend"]))
+    if mutation == "flip":
+        raw = raw[:position] + bytes([raw[position] ^ data.draw(st.integers(1, 255))]) + raw[position + 1 :]
+    elif mutation == "truncate":
+        raw = raw[:position]
+    else:
+        raw = raw + data.draw(st.binary(min_size=1, max_size=16))
+    with contextlib.suppress(InfoGANError):
+        decode_upload(open_upload(raw), 28, 1)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"a.{format.lower()}"
+        path.write_bytes(raw)
+        with contextlib.suppress(InfoGANError):
+            decode_all([path], 28, 3, None, skip_bad=False)
+
+
+GENERATION_FLAGS = ["--columns", "--seed", "--out", "--cat", "--cont", "--vary-cat", "--steps", "--pairs", "--code"]
+
+
+@SETTINGS
+@given(
+    st.sampled_from(["sample", "traverse", "interpolate"]),
+    st.lists(
+        st.one_of(st.sampled_from(GENERATION_FLAGS), VALUES, st.sampled_from(["a.png", "a.txt", "."])), max_size=8
+    ),
+)
+def test_generation_command_lines(command, argv):
+    """Counts and seeds that parse lie in their ranges, and --out is not a folder."""
+    try:
+        args = build_parser().parse_args([command, "RUN", *argv])
+    except InfoGANError:
+        return
+    assert 0 <= args.seed < SEED_LIMIT
+    assert all(1 <= getattr(args, name, 1) <= 100 for name in ("columns", "pairs"))
+    assert 2 <= getattr(args, "steps", 2) <= 100
+    assert args.out is None or not args.out.is_dir()

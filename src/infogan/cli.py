@@ -12,6 +12,7 @@ import contextlib
 import csv
 import dataclasses
 import logging
+import math
 import os
 import shutil
 import sys
@@ -26,10 +27,10 @@ from infogan.config import (
     DEFAULT_PRESET,
     DEVICES,
     GROUPS,
-    MAX_SEED,
     NETWORKS,
     PRESETS,
     RUN_FOLDER,
+    SEED_LIMIT,
     SPLITS,
     TrainConfig,
     flag,
@@ -40,9 +41,11 @@ from infogan.files import atomic_write, write_text
 
 if typing.TYPE_CHECKING:
     from infogan.generate import Run
+    from infogan.latent import LatentSpec
 
 # Modules that import torch, matplotlib, scipy, scikit-learn or flask are imported inside the commands
 # that use them: `infogan --help` and the parser never wait for them (benchmarks/startup.py).
+MAX_COUNT = 100  # columns, steps and pairs of a generated grid: 100 x 100 images is plenty for one PNG
 CHOICES = {"dataset": DATASETS, "split": SPLITS, "device": DEVICES, "network": NETWORKS, "compile": COMPILE_MODES}
 NOT_FLAGS = ("preset", "version")
 log = logging.getLogger(__name__)
@@ -136,6 +139,90 @@ def presets_listing() -> str:
     return listing(f"presets (--preset NAME, default {DEFAULT_PRESET}; flags given override them):", rows)
 
 
+def count(minimum: int, maximum: int) -> Callable[[str], int]:
+    """argparse type of a count flag (--columns, --steps, ...): a whole number in minimum..maximum, so
+    that a bad one fails before the run is loaded (the maximum keeps one command line from
+    asking for more images than memory holds)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"must be a whole number in {minimum}..{maximum} (got {text!r})")
+        return value
+
+    return parse
+
+
+def seed(text: str) -> int:
+    """argparse type of --seed: 0 <= S < 2**32, the range `infogan explore` offers (torch takes no
+    seed past 2**64, and training keeps the seeds above 2**32 for its other processes)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be a whole number in 0..{SEED_LIMIT - 1} (got {text!r})")
+    return value
+
+
+def positive_number(text: str) -> float:
+    """argparse type of a scale factor: a finite number above 0 (float() would take nan and inf)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0 (got {text!r})")
+    return value
+
+
+def output_file(text: str) -> Path:
+    """argparse type of --out: the name of a file, not of a folder."""
+    if Path(text).is_dir() or text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"{text} is a folder: name the file to write in it")
+    return Path(text)
+
+
+def check_suffix(path: Path, suffix: str) -> None:
+    """Pillow and matplotlib choose the format by the suffix (matplotlib adds .png to a name without one)."""
+    if path.suffix.lower() != suffix:
+        raise InfoGANError(f"--out {path} must end in {suffix}")
+
+
+def writable_folder(folder: Path, flag_name: str) -> None:
+    """InfoGANError unless `folder` is, or can be made in, a folder this process may write."""
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        raise InfoGANError(f"{flag_name}: cannot write into {folder}, as {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InfoGANError(f"{flag_name}: cannot write into {folder}, as {existing} is not writable")
+
+
+def output_path(args: argparse.Namespace, default_name: str) -> Path:
+    """--out, or RUN/default_name, checked before anything is loaded or written: refused unless the
+    run exists and it ends in default_name's suffix, when it lies in a file or folder of the run that
+    `infogan train` writes (config.json, checkpoints/, samples/...), or when its folder cannot be written."""
+    from infogan import generate
+    from infogan.run_folder import TRAINING_FILES
+
+    run = generate.run_folder(args.run)
+    path = args.out or run / default_name
+    check_suffix(path, Path(default_name).suffix)
+    if path.is_dir():
+        raise InfoGANError(f"{path} is a folder: pass --out with the name of the file to write")
+    try:
+        inside = path.resolve().relative_to(run.resolve()).parts
+    except ValueError:  # outside the run
+        inside = ()
+    if inside and inside[0] in TRAINING_FILES:
+        raise InfoGANError(f"--out {path} lies in {run / inside[0]}, which infogan train writes: choose another file")
+    writable_folder(path.parent, "--out")
+    return path
+
+
 def add_config_flags(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> dict[str, argparse._ArgumentGroup]:
     """One flag per TrainConfig field (but those in `skip`), typed from its annotation, in its --help group;
     unset flags stay None.
@@ -185,14 +272,6 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if "out" not in given and args.preset != DEFAULT_PRESET:
         given["out"] = f"runs/{args.preset}"
     return preset_config(args.preset, **given)
-
-
-def seed(text: str) -> int:
-    """A --seed value: an integer within torch's range, as `infogan train --seed` checks."""
-    value = int(text)  # a ValueError reads "invalid seed value: 'x'"
-    if not 0 <= value < MAX_SEED:
-        raise argparse.ArgumentTypeError(f"must lie in [0, 2**62) (got {value})")
-    return value
 
 
 def command_train(args: argparse.Namespace) -> None:
@@ -248,48 +327,79 @@ def run_summary(run: Path) -> list[str]:
     return lines
 
 
-def write_png(run: Run, images_and_columns: tuple, out: str | None, default_name: str) -> None:
+def write_png(images_and_columns: tuple, out: Path) -> None:
     from infogan.visualize import save_grid
 
     images, columns = images_and_columns
-    print(save_grid(images, columns, out or run.directory / default_name))
+    print(save_grid(images, columns, out))
+
+
+def check_hand_set_codes(spec: LatentSpec, args: argparse.Namespace) -> None:
+    """--cat, --cont and --vary-cat against the model's codes, naming the flag and what to pass
+    (code_latent then checks each value's range)."""
+    names = spec.code_names()
+    cats = len(spec.categorical)
+    if args.vary_cat is not None and not 0 <= args.vary_cat < cats:
+        fix = f"pass --vary-cat {'0' if cats == 1 else f'0..{cats - 1}'}" if cats else "drop --vary-cat"
+        raise InfoGANError(
+            f"--vary-cat {args.vary_cat} does not exist: the model has {cats} categorical code(s), {fix}"
+        )
+    for name, given, wanted, kind in (
+        ("--cat", args.cat, names[:cats], "categorical"),
+        ("--cont", args.cont, names[cats:], "continuous"),
+    ):
+        given = given or []
+        if len(given) == len(wanted):
+            continue
+        if not wanted:
+            raise InfoGANError(f"the model has no {kind} code: drop {name}")
+        ignored = (
+            " (the value of the code --vary-cat varies is ignored)"
+            if kind == "categorical" and args.vary_cat is not None
+            else ""
+        )
+        raise InfoGANError(
+            f"{name} takes {len(wanted)} value(s), one per {kind} code ({', '.join(wanted)}), got {len(given)}: "
+            f"e.g. {name} {' '.join(['0'] * len(wanted))}{ignored}"
+        )
 
 
 def command_sample(args: argparse.Namespace) -> None:
     from infogan import generate
 
+    out = output_path(args, "sample.png")
     run = generate.load_run(args.run, args.device)
     if args.cat is None and args.cont is None and args.vary_cat is None:
-        write_png(run, generate.sample_grid(run.model, args.seed, args.columns), args.out, "sample.png")
+        write_png(generate.sample_grid(run.model, args.seed, args.columns), out)
     else:  # codes set by hand, as `infogan explore` shows them
-        images = generate.code_images(run.model, args.seed, args.cat or [], args.cont or [], args.vary_cat)
-        write_png(run, images, args.out, "sample.png")
+        check_hand_set_codes(run.model.spec, args)
+        write_png(generate.code_images(run.model, args.seed, args.cat or [], args.cont or [], args.vary_cat), out)
 
 
 def command_traverse(args: argparse.Namespace) -> None:
     from infogan import generate
 
+    out = output_path(args, f"traverse-cont{args.code}.png")
     run = generate.load_run(args.run, args.device)
-    images = generate.traversal(run.model, args.code, args.seed, args.steps)
-    write_png(run, images, args.out, f"traverse-cont{args.code}.png")
+    write_png(generate.traversal(run.model, args.code, args.seed, args.steps), out)
 
 
 def command_interpolate(args: argparse.Namespace) -> None:
     from infogan import generate
 
+    out = output_path(args, "interpolate.png")
     run = generate.load_run(args.run, args.device)
-    images = generate.interpolation(run.model, args.seed, args.pairs, args.steps)
-    write_png(run, images, args.out, "interpolate.png")
+    write_png(generate.interpolation(run.model, args.seed, args.pairs, args.steps), out)
 
 
 def command_encode(args: argparse.Namespace) -> None:
     from infogan import generate
     from infogan.data import load_dataset
 
+    out = output_path(args, "codes.csv")
     run = generate.load_run(args.run, args.device)
     data = load_dataset(run.config, args.split, args.data)
     logits, means = generate.encode(run.model, data.images)
-    out = Path(args.out or run.directory / "codes.csv")
     spec = run.model.spec
     with atomic_write(out, "w", newline="") as handle:
         writer = csv.writer(handle)
@@ -323,19 +433,14 @@ def command_evaluate(args: argparse.Namespace) -> None:
     from infogan.evaluation import choose_metrics, evaluate, format_report
 
     metrics = choose_metrics(args.metrics)
-    if args.samples < 10:
-        raise InfoGANError(f"--samples must be at least 10 (got {args.samples})")
-    if args.scale <= 0:
-        raise InfoGANError(f"--scale must be positive (got {args.scale})")
-    if args.classifier_steps is not None and args.classifier_steps < 1:
-        raise InfoGANError(f"--classifier-steps must be at least 1 (got {args.classifier_steps})")
+    out = output_path(args, "evaluation.json")
+    writable_folder(Path(args.run), "RUN")  # the clustering metric writes its PNGs there
     run = generate.load_run(args.run, args.device)
     options = {"data_dir": args.data, "split": args.split, "samples": args.samples, "seed": args.seed}
     out_dir = Path(args.out).parent if args.out else None  # pictures go beside the report
     report = evaluate(run, metrics, classifier_cache=args.classifiers, out_dir=out_dir, **options)
     if args.disentanglement:
         add_disentanglement(report, run, args)
-    out = Path(args.out or run.directory / "evaluation.json")
     write_text(out, report.to_json())
     if args.json:
         print(report.to_json(), end="")
@@ -347,7 +452,7 @@ def command_evaluate(args: argparse.Namespace) -> None:
 def command_plot(args: argparse.Namespace) -> None:
     from infogan.plot import plot_run
 
-    print(plot_run(args.run, args.out))
+    print(plot_run(args.run, output_path(args, "curves.png")))
 
 
 def add_disentanglement(report, run: Run, args: argparse.Namespace) -> None:
@@ -366,7 +471,9 @@ def add_disentanglement(report, run: Run, args: argparse.Namespace) -> None:
 def command_dsprites(args: argparse.Namespace) -> None:
     from infogan.data.dsprites import write_npz
 
-    out = Path(args.out)
+    out = args.out
+    check_suffix(out, ".npz")
+    writable_folder(out.parent, "--out")
     out.parent.mkdir(parents=True, exist_ok=True)
     write_npz(out)
     print(out)
@@ -375,8 +482,9 @@ def command_dsprites(args: argparse.Namespace) -> None:
 def command_explore(args: argparse.Namespace) -> None:
     from infogan.explore import make_server
 
-    server = make_server(args.run, args.host, args.port, args.allow_remote, args.device)
-    print(f"exploring {args.run} at http://{args.host}:{server.server_port}/ (Ctrl-C stops)", flush=True)
+    server = make_server(args.run, args.host, args.port, args.allow_remote, args.device, args.trusted_host)
+    host = f"[{args.host}]" if ":" in args.host else args.host  # an IPv6 address in a URL
+    print(f"exploring {args.run} at http://{host}:{server.port}/ (Ctrl-C stops)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
     server.server_close()
@@ -462,26 +570,30 @@ def build_parser() -> argparse.ArgumentParser:
     def run_command(name: str, help_text: str, handler, default_out: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("run", metavar="RUN", help="run folder written by infogan train")
-        sub.add_argument("--out", metavar="FILE", help=f"file to write (default: RUN/{default_out})")
+        sub.add_argument("--out", type=output_file, metavar="FILE", help=f"file to write (default: RUN/{default_out})")
         add_device(sub)
-        sub.add_argument("--seed", type=seed, default=0, help="seed of the latents drawn")
+        sub.add_argument("--seed", type=seed, default=0, help=f"seed of the latents drawn (0..{SEED_LIMIT - 1})")
         sub.set_defaults(handler=handler)
         return sub
 
     run_command("sample", "sample grid, first categorical code fixed per row", command_sample, "sample.png")
-    commands.choices["sample"].add_argument("--columns", type=int, default=10, help="images per row")
+    commands.choices["sample"].add_argument("--columns", type=count(1, MAX_COUNT), default=10, help="images per row")
     hand_set = commands.choices["sample"].add_argument_group("one image with codes set by hand (noise from --seed)")
     hand_set.add_argument("--cat", type=int, nargs="+", metavar="V", help="value of each categorical code")
     hand_set.add_argument("--cont", type=float, nargs="+", metavar="X", help="each continuous code, in [-2, 2]")
     hand_set.add_argument("--vary-cat", type=int, metavar="I", help="a row over every value of categorical code I")
     traverse = run_command("traverse", "continuous code from -1 to 1", command_traverse, "traverse-contK.png")
-    traverse.add_argument("--code", type=int, required=True, metavar="K", help="index of the continuous code")
-    traverse.add_argument("--steps", type=int, default=10, help="images from -1 to 1")
+    traverse.add_argument(
+        "--code", type=count(0, MAX_COUNT), required=True, metavar="K", help="index of the continuous code"
+    )
+    traverse.add_argument("--steps", type=count(2, MAX_COUNT), default=10, help="images from -1 to 1")
     interpolate = run_command(
         "interpolate", "interpolate between generated images", command_interpolate, "interpolate.png"
     )
-    interpolate.add_argument("--pairs", type=int, default=8, help="pairs of latents, one row each")
-    interpolate.add_argument("--steps", type=int, default=10, help="images from one latent to the other")
+    interpolate.add_argument("--pairs", type=count(1, MAX_COUNT), default=8, help="pairs of latents, one row each")
+    interpolate.add_argument(
+        "--steps", type=count(2, MAX_COUNT), default=10, help="images from one latent to the other"
+    )
     encode = run_command("encode", "Q's codes of real images, to CSV", command_encode, "codes.csv")
     encode.add_argument("--data", metavar="DIR", help="data folder (default: the run's)")
     encode.add_argument("--split", choices=SPLITS, default="test", help="split to encode (one-split sources: all)")
@@ -492,7 +604,7 @@ def build_parser() -> argparse.ArgumentParser:
     classifier.add_argument("--data", metavar="DIR", help="data folder (default: the data set's standard place)")
     classifier.add_argument("--image-size", type=int, default=28, choices=(28, 32, 64), help="28, 32 or 64")
     classifier.add_argument("--channels", type=int, default=1, choices=(1, 3), help="1 grey, 3 RGB")
-    classifier.add_argument("--epochs", type=int, default=5, help="passes over the training split")
+    classifier.add_argument("--epochs", type=count(1, 1000), default=5, help="passes over the training split")
     classifier.add_argument("--seed", type=seed, default=0, help="seed of the weights and batch order")
     add_device(classifier)
     classifier.add_argument(
@@ -510,27 +622,40 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", choices=SPLITS, default="test", help="real images scored (one-split data: all)")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.add_argument("--metrics", metavar="A,B", help="comma-separated subset of the metrics below (default: all)")
-    evaluate.add_argument("--samples", type=int, default=10_000, help="generated samples (and real images at most)")
+    evaluate.add_argument(
+        "--samples", type=count(10, 100_000), default=10_000, help="generated samples (and real images at most)"
+    )
     evaluate.add_argument("--classifiers", metavar="DIR", help="folder of cached domain classifiers")
     evaluate.add_argument(
         "--disentanglement", action="store_true", help="dSprites: MIG, FactorVAE, DCI, SAP, shape-classifier scores"
     )
-    evaluate.add_argument("--scale", type=float, default=1.0, help="disentanglement sample sizes x this")
-    evaluate.add_argument("--classifier-steps", type=int, help="batches of 64 to train the shape classifier")
+    evaluate.add_argument("--scale", type=positive_number, default=1.0, help="disentanglement sample sizes x this")
+    evaluate.add_argument(
+        "--classifier-steps", type=count(1, 1_000_000), help="batches of 64 to train the shape classifier"
+    )
     plot = commands.add_parser("plot", help="PNG curves of losses, L_I and accuracy over training")
     plot.add_argument("run", metavar="RUN", help="run folder written by infogan train")
-    plot.add_argument("--out", metavar="FILE", help="file to write (default: RUN/curves.png)")
+    plot.add_argument("--out", type=output_file, metavar="FILE", help="file to write (default: RUN/curves.png)")
     plot.set_defaults(handler=command_plot)
 
     sprites = commands.add_parser("dsprites", help="write the procedural dSprites set in the original file's layout")
-    sprites.add_argument("--out", required=True, metavar="FILE.npz", help="file to write (compressed .npz)")
+    sprites.add_argument(
+        "--out", type=output_file, required=True, metavar="FILE.npz", help="file to write (compressed .npz)"
+    )
     sprites.set_defaults(handler=command_dsprites)
 
     explore = commands.add_parser("explore", help="a local web page to steer the generator with its codes")
     explore.add_argument("run", metavar="RUN", help="run folder written by infogan train")
-    explore.add_argument("--port", type=int, default=8000, help="port to serve on (0: any free port)")
+    explore.add_argument("--port", type=count(0, 65535), default=8000, help="port to serve on (0: any free port)")
     explore.add_argument("--host", default="127.0.0.1", help="interface to bind (not loopback: needs --allow-remote)")
     explore.add_argument("--allow-remote", action="store_true", help="let --host expose the page (it has no login)")
+    explore.add_argument(
+        "--trusted-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another Host name the page may be opened by (repeatable; the default: --host's own names)",
+    )
     add_device(explore)
     explore.set_defaults(handler=command_explore)
     return parser

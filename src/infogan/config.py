@@ -23,7 +23,7 @@ if typing.TYPE_CHECKING:
 
 CONFIG_VERSION = 1
 MAX_LATENT = 10_000  # inputs of G: z and every code's width; G's first layer holds 1024 x this many weights
-MAX_SEED = 2**62  # seeds, and the latent streams' seed + 1 + (rank << 32), stay within torch's 64 bits
+SEED_LIMIT = 2**32  # seeds lie in [0, 2**32): exact in JavaScript; training keeps those above for its other processes
 MAX_NOISE_SCALE = 1e3  # beyond this z's values swamp G's weights and the losses overflow
 DATASETS = ("mnist", "fashion-mnist", "celeba", "folder", "dsprites")
 SPLITS = ("train", "test")
@@ -170,12 +170,16 @@ class TrainConfig:
             (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "beta1", "Adam betas must lie in [0, 1)"),
             (self.batch_size >= 2, "batch_size", "must be at least 2 (batch norm needs two images)"),
             (self.epochs >= 1, "epochs", "must be at least 1"),
-            (0 <= self.seed < MAX_SEED, "seed", "must lie in [0, 2**62)"),
             (self.steps is None or self.steps >= 1, "steps", "must be at least 1"),
             (self.log_every >= 1, "log_every", "must be at least 1"),
             (self.keep_checkpoints >= 1, "keep_checkpoints", "must be at least 1"),
             (self.checkpoint_every >= 0, "checkpoint_every", "must be 0 (epoch ends only) or more"),
             (self.eval_every is None or self.eval_every >= 1, "eval_every", "must be at least 1"),
+            (
+                0 <= self.seed < SEED_LIMIT,
+                "seed",
+                f"must lie in 0..{SEED_LIMIT - 1} (seeds above feed other processes)",
+            ),
         ]
         for ok, name, message in checks:
             if not ok:

@@ -55,11 +55,17 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def load_run(directory: str | Path, device: str = "auto") -> Run:
-    """Load a run folder's latest checkpoint (checkpoints/latest.pt) and its config."""
+def run_folder(directory: str | Path) -> Path:
+    """The run folder as a Path; InfoGANError when it does not exist (checked first by every command)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise InfoGANError(f"run folder {directory} does not exist")
+    return directory
+
+
+def load_run(directory: str | Path, device: str = "auto") -> Run:
+    """Load a run folder's latest checkpoint (checkpoints/latest.pt) and its config."""
+    directory = run_folder(directory)
     state = load_checkpoint(directory / "checkpoints" / "latest.pt")
     config = TrainConfig.from_dict(state["config"])
     model = build_model(config)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from infogan.config import SEED_LIMIT
 from infogan.errors import InfoGANError
 
 CODE_LIMIT = 2.0  # continuous codes set by hand may reach twice the training range [-1, 1], to see G extrapolate
-SEED_LIMIT = 2**32  # seeds of hand-set latents lie in [0, 2**32): exact in JavaScript, plenty of noise vectors
 
 
 @dataclass(frozen=True)

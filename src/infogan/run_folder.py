@@ -25,6 +25,8 @@ from infogan.errors import InfoGANError
 log = logging.getLogger(__name__)
 
 LOCK = ".lock"
+# what `infogan train` writes at the top of a run folder: other commands' --out may not lie in these
+TRAINING_FILES = ("config.json", "metrics.jsonl", "summary.json", "checkpoints", "samples", "traversals", "tensorboard")
 # infogan's own names, by folder: what train writes, and the default outputs of the other commands
 OWN_FILES = {
     ".": (

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import struct
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from infogan.cache import cache_dir
 from infogan.errors import InfoGANError
@@ -25,6 +28,20 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
 CELEBA_CROP = 108  # face crop of the DCGAN and InfoGAN CelebA setups, from the 178x218 aligned images
 CELEBA_SPLITS = {"train": "0", "test": "2"}  # list_eval_partition.txt: 0 train, 1 valid, 2 test
+# Pillow's own bomb threshold (about 89 million pixels), past which it only warns up to twice that:
+# here a larger image is refused before it is decoded, as no 64x64 training image needs one.
+MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS
+# What Pillow raises on damaged or hostile files besides OSError (UnidentifiedImageError, truncation).
+DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error)
+
+
+# Every image Pillow warns about is refused by open_image with a message that says what to do: its
+# warning (two more lines on stderr) would only repeat that.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+
+class ImageTooLarge(InfoGANError):
+    """An image whose header promises more pixels than allowed: refused before decoding (decompression bombs)."""
 
 
 def list_images(root: Path) -> list[Path]:
@@ -46,15 +63,42 @@ def folder_labels(root: Path, files: list[Path]) -> np.ndarray | None:
     return np.array([index[p.relative_to(root).parts[0]] for p in files], dtype=np.int64)
 
 
+def open_image(
+    source: Path | BinaryIO,
+    max_pixels: int = MAX_IMAGE_PIXELS,
+    max_side: int | None = None,
+    formats: tuple[str, ...] | None = None,
+) -> Image.Image:
+    """Open an image, reading its header only, and refuse it before it is decoded when it has more than
+    `max_pixels` pixels or a side longer than `max_side` (Pillow's cost grows with the rows as well as
+    the pixels: a 1 x 16M-pixel PNG takes longer and far more memory to decode than a 4096 x 4096 one)."""
+    limit = f"{max_pixels:,} pixels" + (f" and {max_side} on a side" if max_side else "")
+    try:
+        image = Image.open(source, formats=formats)
+    except Image.DecompressionBombError:  # Pillow's own check, at twice Image.MAX_IMAGE_PIXELS
+        raise ImageTooLarge(f"the image has far more than the {limit} allowed: shrink it") from None
+    width, height = image.size
+    if width * height > max_pixels or (max_side is not None and max(width, height) > max_side):
+        image.close()
+        raise ImageTooLarge(f"the image is {width}x{height} pixels, more than the {limit} allowed: shrink it")
+    return image
+
+
+def to_array(image: Image.Image, size: int, channels: int, crop: int | None) -> np.ndarray:
+    """Decode an opened image to (H, W, C) uint8: centre crop (`crop` px, or the largest square), resize
+    to `size`, grey or RGB."""
+    image = image.convert("RGB" if channels == 3 else "L")
+    width, height = image.size
+    side = min(crop or min(width, height), width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    image = image.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.LANCZOS)
+    return np.asarray(image, dtype=np.uint8).reshape(size, size, channels)
+
+
 def load_image(path: Path | BinaryIO, size: int, channels: int, crop: int | None) -> np.ndarray:
-    """(H, W, C) uint8: centre crop (`crop` px, or the largest square), resize to `size`, grey or RGB."""
-    with Image.open(path) as image:
-        image = image.convert("RGB" if channels == 3 else "L")
-        width, height = image.size
-        side = min(crop or min(width, height), width, height)
-        left, top = (width - side) // 2, (height - side) // 2
-        image = image.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.LANCZOS)
-        return np.asarray(image, dtype=np.uint8).reshape(size, size, channels)
+    """(H, W, C) uint8 from an image file, as the data loaders feed the model (see to_array)."""
+    with open_image(path) as image:
+        return to_array(image, size, channels, crop)
 
 
 def decode_all(
@@ -62,22 +106,26 @@ def decode_all(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Decode `files` on a few threads (Pillow releases the GIL): (images, mask of files kept).
 
-    A bad file fails the load, or is skipped with a warning when `skip_bad`.
+    A bad file (damaged, not an image, or a decompression bomb) fails the load, or is skipped with a
+    warning when `skip_bad`.
     """
+    reasons: dict[Path, str] = {}
 
     def decode(path: Path) -> np.ndarray | None:
         try:
             return load_image(path, size, channels, crop)
-        except (OSError, UnidentifiedImageError, ValueError) as error:
+        except (*DECODE_ERRORS, ImageTooLarge) as error:
             if not skip_bad:
                 raise InfoGANError(f"cannot read image {path} ({error}): remove it or pass --skip-bad-images") from None
+            reasons[path] = str(error)
             return None
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         decoded = list(pool.map(decode, files))
-    bad = sum(image is None for image in decoded)
-    if bad:
-        log.warning("skipped %d unreadable image(s) of %d", bad, len(files))
+    if reasons:
+        shown = "; ".join(f"{path.name} ({reason})" for path, reason in sorted(reasons.items())[:3])
+        more = f"; and {len(reasons) - 3} more" if len(reasons) > 3 else ""
+        log.warning("skipped %d unreadable image(s) of %d: %s%s", len(reasons), len(files), shown, more)
     good = [image for image in decoded if image is not None]
     if not good:
         raise InfoGANError("no image in the folder could be read")
@@ -85,11 +133,14 @@ def decode_all(
 
 
 def cache_key(files: list[Path], size: int, channels: int, crop: int | None) -> str:
-    """Changes when the file list, any file's size or time, or the preprocessing changes."""
+    """Changes when the file list, any file's size or time, or the preprocessing changes.
+
+    Names are hashed as the bytes the file system holds (os.fsencode): a name that is not UTF-8
+    is a valid file name, and its image is read like any other."""
     digest = hashlib.sha1(f"{size}/{channels}/{crop}".encode())
     for path in files:
         stat = path.stat()
-        digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+        digest.update(os.fsencode(path) + f"|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
 
 
@@ -128,9 +179,13 @@ def celeba_files(root: Path, split: str) -> list[Path]:
     if not partition.is_file():
         log.warning("%s not found: using all %d images for split %r", partition, len(files), split)
         return files
-    wanted = {
-        name
-        for name, part in (line.split() for line in partition.read_text().splitlines() if line.strip())
-        if part == CELEBA_SPLITS[split]
-    }
+    try:
+        lines = partition.read_bytes().decode("utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        raise InfoGANError(f"{partition} is not a text file ({error}): restore CelebA's file") from None
+    rows = [(number, line.split()) for number, line in enumerate(lines, 1) if line.strip()]
+    malformed = next((number for number, row in rows if len(row) != 2), None)
+    if malformed is not None:
+        raise InfoGANError(f"{partition} line {malformed} is not `FILE PARTITION`: restore CelebA's file")
+    wanted = {row[0] for _, row in rows if row[1] == CELEBA_SPLITS[split]}
     return [p for p in files if p.name in wanted]

@@ -28,6 +28,7 @@ MIRRORS = {
     "mnist": ("https://ossci-datasets.s3.amazonaws.com/mnist/", "https://yann.lecun.com/exdb/mnist/"),
     "fashion-mnist": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
 }
+MAX_LABEL = 255  # the largest a label file of IDX's ubyte type holds, as every MNIST-like set uses
 SYSTEM_DIRS = {"mnist": (), "fashion-mnist": (Path("/usr/share/datasets/fashion-mnist"),)}  # Debian's packages
 
 
@@ -65,7 +66,19 @@ def load_idx_pair(directory: str | Path, split: str) -> tuple[np.ndarray, np.nda
         raise InfoGANError(f"{paths[0]} holds {images.dtype} of shape {images.shape}, not (N, H, W) uint8 images")
     if labels.ndim != 1 or len(labels) != len(images):
         raise InfoGANError(f"{paths[1]} has {labels.shape} labels for {len(images)} images in {paths[0]}")
+    check_labels(labels, paths[1])
     return images, labels.astype(np.int64)
+
+
+def check_labels(labels: np.ndarray, path: Path) -> None:
+    """Labels must be whole numbers in 0..MAX_LABEL: a float or negative one would be cast silently
+    (NaN to a huge negative number) and break the classifier and the clustering scores."""
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise InfoGANError(f"{path} holds {labels.dtype} labels, not integers: labels are class numbers 0..{MAX_LABEL}")
+    if len(labels) and not 0 <= labels.min() <= labels.max() <= MAX_LABEL:
+        raise InfoGANError(
+            f"{path} holds labels from {labels.min()} to {labels.max()}: labels are class numbers 0..{MAX_LABEL}"
+        )
 
 
 def download(name: str, directory: str | Path) -> Path:

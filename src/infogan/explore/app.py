@@ -6,18 +6,25 @@
     POST /api/encode   multipart `image` (PNG or JPEG, optional `invert`) -> Q's codes as JSON
 
 Bad input gets a 4xx answer with JSON {"error": message}. The server writes no file: uploads
-stay in memory, and renders are answered from memory.
+stay in memory, and renders are answered from memory. Requests are answered only for the Host
+names of the bind (DNS rebinding) and, when they change or cost something (POST), only from the
+page's own origin (cross-site request forgery).
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import ipaddress
 import logging
+import os
+import socket
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 import torch
@@ -27,15 +34,26 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.serving import BaseWSGIServer
 from werkzeug.serving import make_server as make_wsgi_server
 
+from infogan.data.folder import ImageTooLarge
 from infogan.errors import InfoGANError
-from infogan.explore.upload import MAX_UPLOAD_BYTES, UPLOAD_FORMATS, ImageTooLarge, UnsupportedImage, read_upload
+from infogan.explore.upload import MAX_UPLOAD_BYTES, UPLOAD_FORMATS, UnsupportedImage, decode_upload, open_upload
 from infogan.generate import Run, code_images, encode, load_run
 from infogan.latent import CODE_LIMIT, SEED_LIMIT, LatentSpec
 from infogan.visualize import image_grid
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+log = logging.getLogger(__name__)
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # every interface of the machine
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")  # the page and /api/model: cheap, and they change nothing
 RENDER_FIELDS = ("seed", "categorical", "continuous", "vary")
-STATUS = {UnsupportedImage: 415, ImageTooLarge: 413}  # other InfoGANErrors: 400
+
+
+class CrossSiteRequest(InfoGANError):
+    """A POST sent by a page of another origin (HTTP 403)."""
+
+
+STATUS = {UnsupportedImage: 415, ImageTooLarge: 413, CrossSiteRequest: 403}  # other InfoGANErrors: 400
 SECURITY_HEADERS = {
     # Scripts and styles only from this server; images also from the blob: and data: URLs the page makes.
     "Content-Security-Policy": "default-src 'self'; img-src 'self' blob: data:; connect-src 'self' blob:; "
@@ -53,13 +71,27 @@ class InMemoryRequest(Request):
         return io.BytesIO()
 
 
-def create_app(run: Run, trusted_hosts: list[str] | None = None) -> Flask:
-    """The explorer for a loaded run. `trusted_hosts`: the Host headers answered (None: any), which
-    keeps a web page from reaching a loopback server through a DNS name rebound to 127.0.0.1."""
+def create_app(run: Run, trusted_hosts: Sequence[str] | None = None) -> Flask:
+    """The explorer for a loaded run. `trusted_hosts`: the host names (without port; IPv6 without
+    brackets) a Host header may give (None: any), which keeps a web page from reaching the server
+    through a DNS name rebound to its address. Checked here rather than by Flask's TRUSTED_HOSTS,
+    which cannot match an IPv6 Host such as [::1]:8000."""
     app = Flask(__name__)  # serves static/ beside this module under /static
     app.request_class = InMemoryRequest
-    app.config.update(MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES, TRUSTED_HOSTS=trusted_hosts)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES)
+    trusted = None if trusted_hosts is None else {name.lower() for name in trusted_hosts}
     lock = threading.Lock()  # the server answers on several threads; the model runs one request at a time
+
+    @app.before_request
+    def same_host_and_origin() -> None:
+        host = request.headers.get("Host", "")
+        if trusted is not None and host_name(host) not in trusted:
+            raise InfoGANError(
+                f"Host {host!r} is not trusted: open the page by one of the names {', '.join(sorted(trusted))} "
+                "(or start the explorer with --trusted-host NAME)"
+            )
+        if request.method not in SAFE_METHODS and not same_origin(request, host):
+            raise CrossSiteRequest("cross-site request refused: only the explorer's own page may send it")
 
     @app.get("/")
     def page() -> Response:
@@ -71,7 +103,11 @@ def create_app(run: Run, trusted_hosts: list[str] | None = None) -> Flask:
 
     @app.post("/api/render")
     def render() -> Response:
-        seed, categorical, continuous, vary = parse_latent(request.get_json(), run.model.spec)
+        try:
+            body = request.get_json()  # 415 unless JSON, 400 when it does not parse
+        except RecursionError:
+            raise InfoGANError("the JSON body is nested too deeply: send one flat object of the latent") from None
+        seed, categorical, continuous, vary = parse_latent(body, run.model.spec)
         start = time.perf_counter()
         with lock:
             images, columns = code_images(run.model, seed, categorical, continuous, vary)  # (N, C, H, W)
@@ -88,8 +124,9 @@ def create_app(run: Run, trusted_hosts: list[str] | None = None) -> Flask:
         if invert not in ("true", "false"):
             raise InfoGANError(f"invert must be true or false, got {invert!r}")
         config = run.config
-        pixels = read_upload(upload.read(), config.image_size, config.channels, invert == "true")  # (C, H, W)
-        with lock:
+        image = open_upload(upload.read())  # the header only: 413 and 415 come back at once
+        with lock:  # decoding is bounded like rendering: one image at a time, so memory stays bounded
+            pixels = decode_upload(image, config.image_size, config.channels, invert == "true")  # (C, H, W)
             logits, means = encode(run.model, torch.from_numpy(pixels)[None])  # [(1, K_i)], (1, n_cont)
         return jsonify(codes_found(run.model.spec, logits, means) | {"input": png_data_url(pixels)})
 
@@ -159,6 +196,30 @@ def parse_latent(body: Any, spec: LatentSpec) -> tuple[int, list[int], list[floa
     return seed, categorical, [float(v) for v in continuous], vary
 
 
+def host_name(host: str) -> str:
+    """The name in a Host header: '[::1]:8000' -> '::1', 'LocalHost:80' -> 'localhost' ('' when malformed)."""
+    try:
+        return urlsplit(f"//{host}").hostname or ""
+    except ValueError:
+        return ""
+
+
+def same_origin(req: Request, host: str) -> bool:
+    """Whether a state-changing or costly request comes from the page itself (CSRF): its Origin, or
+    its Referer when a browser sends no Origin, must name the Host it was sent to. A multipart POST
+    is a "simple" request that any web page may send cross-site without a CORS preflight. Requests
+    with neither header pass: browsers always send Origin on a POST (the page's own fetches
+    included), so only non-browser clients such as curl or a script omit both, and those have no
+    victim's browser to borrow."""
+    source = req.headers.get("Origin") or req.headers.get("Referer")
+    if source is None:
+        return True
+    try:
+        return urlsplit(source).netloc.lower() == host.lower()  # "null" (sandboxed frames, file:) never matches
+    except ValueError:
+        return False
+
+
 def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)  # JSON true is not 1 here
 
@@ -190,24 +251,76 @@ def png_data_url(pixels: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
 
 
+def is_loopback(host: str) -> bool:
+    """localhost, or a loopback address (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def hosts_to_trust(host: str, names: Sequence[str] = ()) -> list[str] | None:
+    """The Host names a server bound to `host` answers: `host` itself, and the loopback names for a
+    loopback bind; plus `names` (--trusted-host). None (any) for a wildcard bind without names,
+    whose page can be reached by any name of the machine."""
+    bound = [] if host in WILDCARD_HOSTS else [host, *(LOOPBACK_HOSTS if is_loopback(host) else ())]
+    return [*bound, *names] or None
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port, or an InfoGANError that says what to change (werkzeug
+    would print its own message and exit 1)."""
+    try:
+        family, _, _, _, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise InfoGANError(
+            f"--host {host} is not a name or address of this machine ({reason}): try 127.0.0.1"
+        ) from None
+    try:
+        return socket.create_server(address, family=family)
+    except OSError as error:  # in use, not an address of this machine, a privileged port...
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise InfoGANError(f"cannot listen on {host}:{port} ({reason}): choose another --port or --host") from None
+
+
 def make_server(
-    run_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, allow_remote: bool = False, device: str = "auto"
+    run_dir: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    allow_remote: bool = False,
+    device: str = "auto",
+    trusted_hosts: Sequence[str] = (),
 ) -> BaseWSGIServer:
     """A threaded server for the explorer of `run_dir`, bound but not yet serving (call
-    serve_forever). Hosts other than the loopback ones need `allow_remote`: the page has no login."""
-    if host not in LOOPBACK_HOSTS and not allow_remote:
+    serve_forever; `server.port` is the port bound). Hosts other than the loopback ones need
+    `allow_remote`: the page has no login. `trusted_hosts`: more Host names to answer (see
+    hosts_to_trust)."""
+    if not is_loopback(host) and not allow_remote:
         raise InfoGANError(
             f"--host {host} would let other machines reach the explorer, which has no login: "
             "add --allow-remote if you mean it, or use --host 127.0.0.1"
         )
     if not 0 <= port <= 65535:
         raise InfoGANError(f"--port {port} must lie in 0..65535 (0: any free port)")
-    run = load_run(run_dir, device)
-    spec = run.model.spec
-    code_images(run.model, 0, [0] * len(spec.categorical), [0.0] * spec.continuous)  # one-time setup, not on a user
-    app = create_app(run, trusted_hosts=None if allow_remote else list(LOOPBACK_HOSTS))
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a moving slider is many requests: log errors only
-    try:
-        return make_wsgi_server(host, port, app, threaded=True)
-    except OSError as error:
-        raise InfoGANError(f"cannot listen on {host}:{port} ({error.strerror}): choose another --port") from None
+    trusted = hosts_to_trust(host, trusted_hosts)
+    with listen(host, port) as bound:  # first, so that a port in use is said at once; werkzeug takes a duplicate
+        run = load_run(run_dir, device)
+        spec = run.model.spec
+        code_images(run.model, 0, [0] * len(spec.categorical), [0.0] * spec.continuous)  # one-time setup
+        app = create_app(run, trusted)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a moving slider is many requests: log errors only
+        server = make_wsgi_server(bound.getsockname()[0], port, app, threaded=True, fd=bound.fileno())
+    if not is_loopback(host):
+        log.warning(
+            "the explorer on %s:%d is reachable from the network and has no login: anyone who can reach this "
+            "machine can use it%s",
+            host or "*",
+            server.port,
+            "" if trusted else "; any Host name is answered (add --trusted-host NAME to keep DNS rebinding out)",
+        )
+    return server
