@@ -405,8 +405,9 @@ def test_out_that_is_a_file_or_unwritable(tmp_path, mnist_dir, capsys):
 
 def test_seed_of_the_generating_commands(existing_run, capsys):
     before = snapshot(existing_run)
-    fails(["sample", str(existing_run), "--seed", str(2**64)], capsys, "argument --seed: must be a whole number in 0..4294967295")
-    fails(["traverse", str(existing_run), "--code", "0", "--seed", "x"], capsys, "invalid seed value: 'x'")
+    message = "argument --seed: must be a whole number in 0..4294967295"
+    fails(["sample", str(existing_run), "--seed", str(2**64)], capsys, message)
+    fails(["traverse", str(existing_run), "--code", "0", "--seed", "x"], capsys, message)
     assert snapshot(existing_run) == before
 
 
