@@ -37,6 +37,8 @@ EXPORTS = {  # public name -> the module that defines it
     "LatentSpec": "infogan.latent",
     "sample_latent": "infogan.latent",
     "InfoGAN": "infogan.networks",
+    "select_runs": "infogan.selection",
+    "sweep": "infogan.sweep",
     "train": "infogan.train",
     "train_step": "infogan.train",
     "image_grid": "infogan.visualize",
