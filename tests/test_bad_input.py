@@ -387,6 +387,10 @@ def test_debug_shows_the_traceback(tmp_path):
         main(["--debug", "train", "--noise", "-1", "--out", str(tmp_path / "r")])
 
 
+def test_debug_after_the_command_is_a_usage_mistake(tmp_path, capsys):
+    fails(["sample", str(tmp_path), "--debug"], capsys, "unrecognized arguments: --debug")
+
+
 @pytest.mark.parametrize("content", ["null", "[1, 2]", '"hello"', "3"])
 def test_config_json_that_is_not_an_object(content, run_copy, capsys):
     (run_copy / "config.json").write_text(content)

@@ -665,11 +665,12 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     level = logging.INFO if env_rank() == 0 else logging.WARNING  # under torchrun rank 0 speaks for all
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    debug = argv[:1] == ["--debug"]  # infogan's own flag goes before the command; after it, it is a mistake
     try:
         args = build_parser().parse_args(argv)
         args.handler(args)
     except InfoGANError as error:
-        if "--debug" in argv:
+        if debug:
             raise
         print(f"infogan: error: {error}", file=sys.stderr)
         sys.exit(2)
@@ -677,7 +678,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"infogan: {stopped}", file=sys.stderr)
         sys.exit(128 + stopped.signal_number)  # the shell's convention for a process stopped by a signal
     except KeyboardInterrupt:  # before training started: nothing to save
-        if "--debug" in argv:
+        if debug:
             raise
         print("infogan: interrupted before training started; nothing was written", file=sys.stderr)
         sys.exit(130)
