@@ -51,6 +51,15 @@ def test_sample_traverse_interpolate(run, tmp_path, capsys):
     assert Image.open(tmp_path / "i.png").size == (4 * 30 + 2, 3 * 30 + 2)
 
 
+def test_vary_cat_needs_no_value_for_the_code_it_varies(run, tmp_path):
+    from PIL import Image
+
+    main(["sample", str(run), "--vary-cat", "0", "--cont", "0", "0", "--out", str(tmp_path / "row.png")])
+    main(["sample", str(run), "--vary-cat", "0", "--cat", "3", "--cont", "0", "0", "--out", str(tmp_path / "same.png")])
+    assert Image.open(tmp_path / "row.png").size == (10 * 30 + 2, 30 + 2)  # one row: the 10 values of cat0
+    assert Image.open(tmp_path / "row.png").tobytes() == Image.open(tmp_path / "same.png").tobytes()
+
+
 def test_encode_writes_codes_per_image(run, tmp_path):
     main(["encode", str(run), "--split", "test", "--out", str(tmp_path / "codes.csv")])
     with open(tmp_path / "codes.csv") as handle:

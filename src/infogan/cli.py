@@ -349,7 +349,8 @@ def check_hand_set_codes(spec: LatentSpec, args: argparse.Namespace) -> None:
         ("--cont", args.cont, names[cats:], "continuous"),
     ):
         given = given or []
-        if len(given) == len(wanted):
+        varied = kind == "categorical" and args.vary_cat is not None
+        if len(given) == len(wanted) or (varied and len(given) == len(wanted) - 1):  # the varied one may be left out
             continue
         if not wanted:
             raise InfoGANError(f"the model has no {kind} code: drop {name}")
@@ -373,7 +374,10 @@ def command_sample(args: argparse.Namespace) -> None:
         write_png(generate.sample_grid(run.model, args.seed, args.columns), out)
     else:  # codes set by hand, as `infogan explore` shows them
         check_hand_set_codes(run.model.spec, args)
-        write_png(generate.code_images(run.model, args.seed, args.cat or [], args.cont or [], args.vary_cat), out)
+        categorical = list(args.cat or [])
+        if args.vary_cat is not None and len(categorical) < len(run.model.spec.categorical):
+            categorical.insert(args.vary_cat, 0)  # a value for the varied code, which takes every value anyway
+        write_png(generate.code_images(run.model, args.seed, categorical, args.cont or [], args.vary_cat), out)
 
 
 def command_traverse(args: argparse.Namespace) -> None:
