@@ -99,3 +99,13 @@ def test_bad_selections_are_refused_without_writing(runs, tmp_path, mnist_dir, c
     (unfinished / "checkpoints" / "latest.pt").unlink()
     fails(["select", str(runs), str(unfinished)], capsys, str(unfinished), "no checkpoints/latest.pt")
     assert snapshot(runs) == before
+
+
+def test_continuous_codes_are_compared_by_factor_vae(runs):
+    """Without the categorical code: run a's Q read against run b's generated codes (InfoGAN-CR's choice)."""
+    chosen = select_runs([runs], codes="continuous", votes=10)
+    matrix = np.array(chosen.matrix)
+    assert chosen.codes == "continuous" and chosen.similarity == "factor_vae"
+    assert matrix.shape == (4, 4) and np.allclose(matrix, matrix.T)
+    assert ((matrix >= 0) & (matrix <= 1)).all()
+    assert chosen.selected in chosen.runs and "acc" not in chosen.rows[0]
