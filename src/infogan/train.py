@@ -108,7 +108,7 @@ def train_step(
     skipped: how many of the two updates --skip-nonfinite skipped, loss_cr while the contrastive
     regulariser is on and loss_real_cluster with --real-cluster-weight.
     """
-    autocast = torch.autocast(real.device.type, torch.bfloat16, enabled=config.amp and real.device.type == "cuda")
+    autocast = torch.autocast(real.device.type, torch.bfloat16, enabled=config.amp)
     weights = (config.info_weight_cat, config.info_weight_cont)
     with autocast:
         fake = model.generator(latent.generator_input(model.spec))  # (B, C, H, W)
