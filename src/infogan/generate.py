@@ -43,6 +43,7 @@ def build_model(config: TrainConfig) -> InfoGAN:
         config.spectral_norm,
         config.network,
         contrastive=config.cr_weight > 0,
+        d_batch_norm=config.d_batch_norm,
     )
 
 
