@@ -64,10 +64,10 @@ def run_folder(directory: str | Path) -> Path:
     return directory
 
 
-def load_run(directory: str | Path, device: str = "auto") -> Run:
-    """Load a run folder's latest checkpoint (checkpoints/latest.pt) and its config."""
+def load_run(directory: str | Path, device: str = "auto", checkpoint: str = "latest.pt") -> Run:
+    """Load a run folder's checkpoint (by default checkpoints/latest.pt; e.g. step-00005000.pt) and its config."""
     directory = run_folder(directory)
-    state = load_checkpoint(directory / "checkpoints" / "latest.pt")
+    state = load_checkpoint(directory / "checkpoints" / checkpoint)
     config = TrainConfig.from_dict(state["config"])
     model = build_model(config)
     try:
