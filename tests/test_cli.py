@@ -111,3 +111,16 @@ def test_batch_larger_than_data(tmp_path, mnist_dir, capsys):
     with pytest.raises(SystemExit):
         main(train_args(mnist_dir, tmp_path / "r", "--batch-size", "500"))
     assert "larger than the data set" in capsys.readouterr().err
+
+
+def test_an_infogan_cr_run_with_two_g_steps_resumes_exactly(tmp_path, mnist_dir):
+    """The contrastive head's optimizer resumes too (restore once failed on it), past --cr-start."""
+    cr = ["--continuous", "2", "--cr-weight", "1", "--cr-start", "3", "--g-steps", "2"]
+    main(train_args(mnist_dir, tmp_path / "whole", *cr, "--steps", "6"))
+    main(train_args(mnist_dir, tmp_path / "split", *cr, "--steps", "4"))
+    main(["train", "--resume", str(tmp_path / "split"), "--steps", "6"])
+    whole = load_checkpoint(tmp_path / "whole" / "checkpoints" / "latest.pt")
+    split = load_checkpoint(tmp_path / "split" / "checkpoints" / "latest.pt")
+    assert split["step"] == 6 and "cr" in split["optimizers"]
+    for name, tensor in whole["model"].items():
+        assert torch.equal(tensor, split["model"][name]), name
