@@ -1,8 +1,9 @@
 """dSprites at a real budget: every scored checkpoint of InfoGAN and InfoGAN-CR runs, with the full-size metrics.
 
-`score` scores checkpoints (RUN/checkpoints/step-NNNNNNNN.pt) with disentanglement_lib's sample sizes and
-InfoGAN-CR's shape scores, writing RUN/scores/step-NNNNNNNN.json; a checkpoint already scored is skipped,
-so the command resumes, and two processes may score different runs side by side. `report` prints the
+`score` scores checkpoints (RUN/checkpoints/step-NNNNNNNN.pt) with disentanglement_lib's sample sizes
+(and InfoGAN-CR's shape scores of generated sprites with --shape), writing RUN/scores/step-NNNNNNNN.json;
+a checkpoint already scored is skipped, so the command resumes, and two processes may score different
+runs side by side. `report` prints the
 table of each run's last scored step (and the median per variant) beside Lin et al. 2020, Table 1, draws
 the scores against training steps, and shows the traversals of the best run's codes, each labelled with
 the factor it shares the most information with.
@@ -45,7 +46,6 @@ COLUMNS = {
     "dci_disentanglement": "DCI dis.",
     "dci_completeness": "DCI compl.",
     "sap": "SAP",
-    "shape_inception_score": "shape IS",
 }
 PAPER_STEPS = 322_560  # Lin et al.'s dSprites budget: 28 epochs of 11,520 batches of 64
 
@@ -54,7 +54,7 @@ def score_path(run: Path, step: int) -> Path:
     return run / "scores" / f"step-{step:08d}.json"
 
 
-def score(runs: list[Path], steps: list[int], seed: int) -> None:
+def score(runs: list[Path], steps: list[int], seed: int, shape: bool) -> None:
     """Score each run's checkpoints at `steps` (those present and not yet scored)."""
     todo = [(run, step) for run in runs for step in steps if not score_path(run, step).exists()]
     todo = [(run, step) for run, step in todo if (run / "checkpoints" / f"step-{step:08d}.pt").exists()]
@@ -63,13 +63,15 @@ def score(runs: list[Path], steps: list[int], seed: int) -> None:
         return
     sprites = DSprites()
     sprites.load_cache()
-    budget = Budget()
-    classifier, accuracy = train_shape_classifier(sprites, budget.classifier_steps, seed=seed, device="cpu")
+    budget, classifier, extra = Budget(), None, {}
+    if shape:
+        classifier, accuracy = train_shape_classifier(sprites, budget.classifier_steps, seed=seed, device="cpu")
+        extra["shape_classifier_real_accuracy"] = accuracy
     for run_dir, step in todo:
         start = time.perf_counter()
         run = load_run(run_dir, "cpu", f"step-{step:08d}.pt")
-        scores = evaluate_disentanglement(run, seed, budget, sprites, classifier)
-        scores.update(shape_classifier_real_accuracy=accuracy, score_seconds=time.perf_counter() - start)
+        scores = evaluate_disentanglement(run, seed, budget, sprites, classifier, shape)
+        scores.update(extra, score_seconds=time.perf_counter() - start)
         write_json(score_path(run_dir, step), {"step": step, **scores})
         print(json.dumps({"run": str(run_dir), "step": step, **scores}), flush=True)
 
@@ -130,7 +132,7 @@ def draw_traversals(run_dir: Path, step: int, path: Path, rows: int = 3) -> None
     """Rows: codes (each `rows` noise vectors), columns: the code from -1 to 1; labelled with the factor matched."""
     run = load_run(run_dir, "cpu", f"step-{step:08d}.pt")
     labels = matched_factors(run_dir, step)
-    figure = Figure(figsize=(8, 1.1 * rows * len(labels)))
+    figure = Figure(figsize=(9, 0.75 * rows * len(labels) + 0.5))
     for code, (axis, (factor, share)) in enumerate(zip(figure.subplots(len(labels), 1), labels, strict=True)):
         images, columns = traversal(run.model, code, seed=0)
         axis.imshow(image_grid(images[: rows * columns], columns), cmap="gray")
@@ -163,6 +165,7 @@ def main() -> None:
     scoring.add_argument("runs", nargs="+", type=Path)
     scoring.add_argument("--steps", nargs="+", type=int, required=True, help="checkpoint steps to score")
     scoring.add_argument("--seed", type=int, default=0, help="seed of the metrics' draws and the shape classifier")
+    scoring.add_argument("--shape", action="store_true", help="also the shape-classifier scores of generated sprites")
     reporting = commands.add_parser("report", help="table, curves and traversals of the scored checkpoints")
     reporting.add_argument("runs", nargs="+", type=Path)
     reporting.add_argument("--curves", type=Path, help="PNG of the scores against training steps")
@@ -170,7 +173,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "score":
-        score(args.runs, args.steps, args.seed)
+        score(args.runs, args.steps, args.seed, args.shape)
     else:
         report(args.runs, args.curves, args.traversals)
 

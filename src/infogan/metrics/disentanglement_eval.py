@@ -102,10 +102,12 @@ def evaluate_disentanglement(
     budget: Budget | None = None,
     sprites: DSprites | None = None,
     classifier: ShapeClassifier | None = None,
+    shape: bool = True,
 ) -> dict[str, float]:
     """All scores of `run` as {name: float}. `sprites` (with its cache loaded, for speed) and a trained
     `classifier` may be shared across runs; they are made here when not given (from the dSprites cache
-    in $INFOGAN_CACHE or ~/.cache/infogan when one was rendered, else rendering on demand)."""
+    in $INFOGAN_CACHE or ~/.cache/infogan when one was rendered, else rendering on demand).
+    `shape=False` leaves out the shape-classifier scores of generated images."""
     check_dsprites_model(run)
     budget = budget or Budget()
     if sprites is None:
@@ -125,6 +127,8 @@ def evaluate_disentanglement(
         budget.num_eval,
         budget.num_variance_estimate,
     )
+    if not shape:
+        return scores
     if classifier is None:
         classifier, accuracy = train_shape_classifier(sprites, budget.classifier_steps, seed=seed, device=run.device)
         scores["shape_classifier_real_accuracy"] = accuracy
