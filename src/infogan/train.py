@@ -66,7 +66,7 @@ def make_optimizers(model: InfoGAN, config: TrainConfig) -> dict[str, torch.opti
         "q": torch.optim.Adam(model.q_head.parameters(), lr["q"], **options),
     }
     if model.cr_head is not None:
-        optimizers["cr"] = torch.optim.Adam(model.cr_head.parameters(), lr["q"], **options)
+        optimizers["cr"] = torch.optim.Adam(model.cr_head.parameters(), lr["cr"], **options)
     return optimizers
 
 
@@ -86,7 +86,8 @@ def compile_networks(model: InfoGAN, mode: str) -> None:
 
 
 def learning_rates(config: TrainConfig) -> dict[str, float]:
-    return {"d": config.lr_d, "g": config.lr_g, "q": config.lr_q}
+    """By optimizer: InfoGAN-CR's head trains at Q's rate, as the authors'."""
+    return {"d": config.lr_d, "g": config.lr_g, "q": config.lr_q, "cr": config.lr_q}
 
 
 def train_step(
