@@ -509,7 +509,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="infogan", description="Train InfoGAN models and look at their codes.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
+    add_training_commands(commands)
+    add_model_commands(commands)
+    add_scoring_commands(commands)
+    add_data_commands(commands)
+    return parser
 
+
+def run_command(
+    commands: argparse._SubParsersAction, name: str, help_text: str, handler: Callable, default_out: str
+) -> argparse.ArgumentParser:
+    """A command on a run folder: RUN, --out FILE (default RUN/default_out), --device and --seed."""
+    sub = commands.add_parser(name, help=help_text)
+    sub.add_argument("run", metavar="RUN", help="run folder written by infogan train")
+    sub.add_argument("--out", type=output_file, metavar="FILE", help=f"file to write (default: RUN/{default_out})")
+    add_device(sub)
+    sub.add_argument("--seed", type=seed, default=0, help=f"seed of the latents drawn (0..{SEED_LIMIT - 1})")
+    sub.set_defaults(handler=handler)
+    return sub
+
+
+def add_training_commands(commands: argparse._SubParsersAction) -> None:
+    """train, sweep and select."""
     train = commands.add_parser(
         "train",
         help="train a model, writing a run folder",
@@ -571,36 +592,34 @@ def build_parser() -> argparse.ArgumentParser:
     select.add_argument("--out", metavar="FILE", help="file to write (default: the first DIR's select.json)")
     select.set_defaults(handler=command_select)
 
-    def run_command(name: str, help_text: str, handler, default_out: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text)
-        sub.add_argument("run", metavar="RUN", help="run folder written by infogan train")
-        sub.add_argument("--out", type=output_file, metavar="FILE", help=f"file to write (default: RUN/{default_out})")
-        add_device(sub)
-        sub.add_argument("--seed", type=seed, default=0, help=f"seed of the latents drawn (0..{SEED_LIMIT - 1})")
-        sub.set_defaults(handler=handler)
-        return sub
 
-    run_command("sample", "sample grid, first categorical code fixed per row", command_sample, "sample.png")
+def add_model_commands(commands: argparse._SubParsersAction) -> None:
+    """sample, traverse, interpolate and encode: a trained model's images and codes."""
+    run_command(commands, "sample", "sample grid, first categorical code fixed per row", command_sample, "sample.png")
     commands.choices["sample"].add_argument("--columns", type=count(1, MAX_COUNT), default=10, help="images per row")
     hand_set = commands.choices["sample"].add_argument_group("one image with codes set by hand (noise from --seed)")
     hand_set.add_argument("--cat", type=int, nargs="+", metavar="V", help="value of each categorical code")
     hand_set.add_argument("--cont", type=float, nargs="+", metavar="X", help="each continuous code, in [-2, 2]")
     hand_set.add_argument("--vary-cat", type=int, metavar="I", help="a row over every value of categorical code I")
-    traverse = run_command("traverse", "continuous code from -1 to 1", command_traverse, "traverse-contK.png")
+    traverse = run_command(commands, "traverse", "continuous code from -1 to 1", command_traverse, "traverse-contK.png")
     traverse.add_argument(
         "--code", type=count(0, MAX_COUNT), required=True, metavar="K", help="index of the continuous code"
     )
     traverse.add_argument("--steps", type=count(2, MAX_COUNT), default=10, help="images from -1 to 1")
     interpolate = run_command(
-        "interpolate", "interpolate between generated images", command_interpolate, "interpolate.png"
+        commands, "interpolate", "interpolate between generated images", command_interpolate, "interpolate.png"
     )
     interpolate.add_argument("--pairs", type=count(1, MAX_COUNT), default=8, help="pairs of latents, one row each")
     interpolate.add_argument(
         "--steps", type=count(2, MAX_COUNT), default=10, help="images from one latent to the other"
     )
-    encode = run_command("encode", "Q's codes of real images, to CSV", command_encode, "codes.csv")
+    encode = run_command(commands, "encode", "Q's codes of real images, to CSV", command_encode, "codes.csv")
     encode.add_argument("--data", metavar="DIR", help="data folder (default: the run's)")
     encode.add_argument("--split", choices=SPLITS, default="test", help="split to encode (one-split sources: all)")
+
+
+def add_scoring_commands(commands: argparse._SubParsersAction) -> None:
+    """classifier, evaluate and plot."""
     classifier = commands.add_parser("classifier", help="train (or show) the cached domain classifier of a data set")
     classifier.add_argument(
         "--dataset", default="mnist", choices=DATASETS, metavar="NAME", help=f"one of {', '.join(DATASETS)}"
@@ -619,7 +638,7 @@ def build_parser() -> argparse.ArgumentParser:
     classifier.add_argument("--retrain", action="store_true", help="train again even when one is cached")
     classifier.set_defaults(handler=command_classifier)
 
-    evaluate = run_command("evaluate", "clustering, L_I, sample quality", command_evaluate, "evaluation.json")
+    evaluate = run_command(commands, "evaluate", "clustering, L_I, sample quality", command_evaluate, "evaluation.json")
     evaluate.description = "Score a run; pictures (confusion-catI.png, members-catI.png) go beside --out."
     evaluate.epilog_from = metrics_listing
     evaluate.add_argument("--data", metavar="DIR", help="data folder (default: the run's)")
@@ -642,6 +661,9 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--out", type=output_file, metavar="FILE", help="file to write (default: RUN/curves.png)")
     plot.set_defaults(handler=command_plot)
 
+
+def add_data_commands(commands: argparse._SubParsersAction) -> None:
+    """dsprites and explore."""
     sprites = commands.add_parser("dsprites", help="write the procedural dSprites set in the original file's layout")
     sprites.add_argument(
         "--out", type=output_file, required=True, metavar="FILE.npz", help="file to write (compressed .npz)"
@@ -662,7 +684,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_device(explore)
     explore.set_defaults(handler=command_explore)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> None:
