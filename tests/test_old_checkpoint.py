@@ -17,7 +17,7 @@ import torch
 from infogan.checkpoint import load_checkpoint, save_checkpoint
 from infogan.cli import main
 from infogan.data import dsprites
-from infogan.generate import load_run
+from infogan.run_folder import load_run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "old-run"
 LAYOUT = json.loads((FIXTURE / "checkpoint-layout.json").read_text())

@@ -21,8 +21,8 @@ from tqdm import tqdm
 
 from infogan import contrastive, distributed, generate
 from infogan.augment import random_affine, random_erase, random_gamma
-from infogan.checkpoint import LATEST, load_checkpoint, recovery_hint, save_rotating, saved_steps
-from infogan.config import TrainConfig, flag
+from infogan.checkpoint import LATEST, save_rotating
+from infogan.config import TrainConfig
 from infogan.data import ImageData, batches, load_dataset, to_unit_range
 from infogan.distributed import Processes
 from infogan.errors import InfoGANError, TrainingInterrupted
@@ -37,19 +37,20 @@ from infogan.losses import (
     information_loss,
     real_clustering_loss,
 )
-from infogan.monitor import TrainingLog
-from infogan.networks import InfoGAN
-from infogan.run_folder import check_run_folder, clear_run_folder, run_lock
+from infogan.networks import InfoGAN, build_model, resolve_device
+from infogan.run_folder import (
+    check_position,
+    check_run_folder,
+    clear_run_folder,
+    latent_states,
+    nonfinite_advice,
+    restore,
+    run_lock,
+)
+from infogan.training_log import TrainingLog
 from infogan.visualize import save_grid
 
 log = logging.getLogger(__name__)
-
-# options that shape the networks or the latent: a checkpoint only resumes under the same values
-MODEL_FIELDS = ("noise", "categorical", "continuous", "image_size", "channels", "learn_std", "spectral_norm")
-MODEL_FIELDS += ("noise_scale", "network")  # the scale of z is the input distribution G learned
-MODEL_FIELDS += ("cr_weight",)  # cr_weight > 0 adds InfoGAN-CR's head: to turn it on late, use --cr-start
-# and the saved position in the epoch counts batches of this size
-RESUME_FIELDS = (*MODEL_FIELDS, "batch_size")
 
 
 def make_optimizers(model: InfoGAN, config: TrainConfig) -> dict[str, torch.optim.Adam]:
@@ -189,41 +190,6 @@ def _float(q_outputs: tuple) -> tuple:
     return [x.float() for x in logits], means.float(), None if log_stds is None else log_stds.float()
 
 
-def check_resumable(saved: TrainConfig, config: TrainConfig) -> None:
-    """A checkpoint's networks only load under the options that shaped them, and its place in the
-    epoch only means the same batches under the same batch size."""
-    for name in RESUME_FIELDS:
-        if getattr(saved, name) != getattr(config, name):
-            raise InfoGANError(
-                f"the checkpoint was trained with {flag(name)} {getattr(saved, name)!r}, "
-                f"not {getattr(config, name)!r}: drop that option to resume, or start a new run in another --out"
-            )
-
-
-def restore(path: Path, model: InfoGAN, optimizers: dict[str, torch.optim.Adam], config: TrainConfig) -> dict:
-    """Load checkpoint `path` into the model and optimizers; returns the checkpoint.
-
-    The optimizers keep their moments but take the learning rates and betas of `config`, so a
-    resume can, say, lower a learning rate after a run diverged.
-    """
-    try:
-        state = load_checkpoint(path)
-    except InfoGANError as error:
-        hint = recovery_hint(path, "resume from it")
-        raise InfoGANError(f"{error}: {hint}" if hint else str(error)) from None
-    check_resumable(TrainConfig.from_dict(state["config"]), config)
-    try:
-        model.load_state_dict(state["model"])
-        for name, optimizer in optimizers.items():
-            optimizer.load_state_dict(state["optimizers"][name])
-    except (RuntimeError, KeyError, ValueError, TypeError) as error:
-        raise InfoGANError(f"checkpoint {path} does not fit the model ({str(error).splitlines()[0]})") from None
-    for name, optimizer in optimizers.items():
-        for group in optimizer.param_groups:
-            group.update(lr=learning_rates(config)[name], betas=(config.beta1, config.beta2))
-    return state
-
-
 def warped_copy(real: torch.Tensor, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:
     """The IMSAT term's random warp of a real batch: geometry, then grey levels, then cutout.
 
@@ -255,7 +221,7 @@ def train(config: TrainConfig, resume: bool = False, overwrite: bool = False) ->
     """
     config.validate()
     run = Path(config.out)
-    processes, device = distributed.start(generate.resolve_device(config.device))
+    processes, device = distributed.start(resolve_device(config.device))
     try:
         with contextlib.ExitStack() as held:  # rank 0 holds RUN/.lock until the end
 
@@ -293,7 +259,7 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
         )
     images = place_images(data, device)
     # channels-last convolutions: the same math, 15-20% faster per step on this CPU (benchmarks/train_speed.py)
-    model = generate.build_model(config).to(device, memory_format=torch.channels_last)
+    model = build_model(config).to(device, memory_format=torch.channels_last)
     compile_networks(model, config.compile)
     optimizers = make_optimizers(model, config)
     data_rng = torch.Generator().manual_seed(config.seed)  # batch order, the same on every process
@@ -331,7 +297,7 @@ def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, d
 
     def checkpoint() -> None:
         """G's batch-norm statistics, a check that the weights are finite and equal on every process, then save."""
-        generate.recalibrate_batch_norm(model, config.batch_size, config.seed)
+        recalibrate_batch_norm(model, config.batch_size, config.seed)
         processes.broadcast_state(model)
         if not all(bool(t.isfinite().all()) for t in model.state_dict().values() if t.is_floating_point()):
             raise InfoGANError(f"the weights became non-finite by step {step}: {nonfinite_advice(run)}")
@@ -476,42 +442,6 @@ class Progress:
         self.bar.close()
 
 
-def check_position(state: dict, images: int, steps_per_epoch: int) -> None:
-    """A checkpoint's place in its epoch only means the same batches on a data set of the same size."""
-    advice = "resume on the same data, or start a new run in another --out"
-    saved = state.get("data_images")  # absent from checkpoints written before it was recorded
-    if saved is not None and saved != images:
-        raise InfoGANError(f"the checkpoint was trained on {saved} images, this data set has {images}: {advice}")
-    if state["batch_in_epoch"] >= steps_per_epoch:  # no epoch may start past its last batch
-        raise InfoGANError(
-            f"the checkpoint stopped at batch {state['batch_in_epoch']} of an epoch, past the {steps_per_epoch} "
-            f"batches of this data set's: {advice}"
-        )
-
-
-def latent_states(state: dict, world_size: int) -> list[torch.Tensor]:
-    """The latent generators' states by rank; a run resumes only on as many processes as it was saved from,
-    since the batch size is per process and each process draws its own latents."""
-    latents = state["rng"]["latent"]
-    latents = [latents] if isinstance(latents, torch.Tensor) else latents  # format 1: one process
-    if len(latents) != world_size:
-        raise InfoGANError(
-            f"the checkpoint was written by {len(latents)} process(es), not {world_size}: resume with "
-            f"torchrun --nproc_per_node (times --nnodes) = {len(latents)}, or start a new run"
-        )
-    return latents
-
-
-def nonfinite_advice(run: Path) -> str:
-    """What to do after a run diverged: where the last good checkpoint is and how to go on."""
-    steps = saved_steps(run / "checkpoints")
-    remedies = "lower learning rates (--lr-d/--lr-g/--lr-q) or --noise-scale, or pass --skip-nonfinite"
-    if not steps:
-        return f"no checkpoint was written; start again with `--out {run} --overwrite` and {remedies}"
-    kept = f"the last good checkpoint ({steps[-1].name}) is kept"
-    return f"{kept}; resume with `infogan train --resume {run}` and {remedies}"
-
-
 def optional_terms(config: TrainConfig) -> tuple[str, ...]:
     """Loss terms that train_step returns only when their option is on: the contrastive regulariser's
     cross-entropy (0 before --cr-start) and the real-image clustering term."""
@@ -554,6 +484,30 @@ def summarise_window(
     if not all(math.isfinite(v) for v in out.values()):
         raise InfoGANError(f"a loss became non-finite ({out}): {nonfinite_advice(run)}")
     return out
+
+
+@torch.no_grad()
+def recalibrate_batch_norm(model: InfoGAN, batch_size: int, seed: int = 0, batches: int = 50) -> None:
+    """Recompute G's batch-norm population statistics as exact means over fresh latent batches.
+
+    Training runs G on batch statistics; the exponential running averages lag behind weights that
+    move at lr 1e-3, and eval-mode samples drawn with them were noise where train-mode samples were
+    clean digits. Training never reads these buffers, so this changes no optimisation step.
+    """
+    layers = [m for m in model.generator.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    momenta = [layer.momentum for layer in layers]
+    for layer in layers:
+        layer.reset_running_stats()
+        layer.momentum = None  # cumulative average
+    was_training = model.training
+    model.generator.train()
+    generator = torch.Generator().manual_seed(seed)
+    device = next(model.parameters()).device
+    for _ in range(batches):
+        model.generator(sample_latent(model.spec, batch_size, generator).generator_input(model.spec).to(device))
+    for layer, momentum in zip(layers, momenta, strict=True):
+        layer.momentum = momentum
+    model.train(was_training)
 
 
 def place_images(data: ImageData, device: torch.device) -> torch.Tensor:

@@ -14,9 +14,8 @@ from typing import Any
 
 import torch
 
-from infogan.classifier import labelled_splits
 from infogan.config import TrainConfig
-from infogan.data import ImageData
+from infogan.data import ImageData, labelled_splits
 from infogan.errors import InfoGANError
 from infogan.files import JsonLines
 from infogan.generate import encode
