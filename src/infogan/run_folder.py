@@ -1,6 +1,6 @@
 """A run folder: what in it is infogan's, refusing to write over a run, `--overwrite`, the lock that
-keeps two trainings out of one folder, restoring a run's checkpoint to resume it, and loading the
-trained model for inference.
+keeps two trainings out of one folder, what a run's checkpoint holds, resuming from it, and loading
+the trained model for inference.
 
 `infogan train` writes config.json (the resolved TrainConfig), metrics.jsonl, summary.json,
 checkpoints/ (latest.pt and the kept step-NNNNNNNN.pt, in checkpoint.py's file format), samples/ and
@@ -27,9 +27,10 @@ from pathlib import Path
 
 import torch
 
-from infogan.checkpoint import LATEST, load_checkpoint, recovery_hint, saved_steps
+from infogan.checkpoint import LATEST, load_checkpoint, recovery_hint, save_rotating, saved_steps
 from infogan.config import TrainConfig, check_resumable
 from infogan.errors import InfoGANError
+from infogan.files import copy_file
 from infogan.networks import InfoGAN, build_model, resolve_device
 
 log = logging.getLogger(__name__)
@@ -215,6 +216,49 @@ def load_run(directory: str | Path, device: str = "auto") -> Run:
     return Run(config, model.eval(), directory, state["step"])
 
 
+@dataclass
+class Position:
+    """Where training stands: steps taken, epochs finished, batches into this epoch, and the state the
+    batch-order generator had when this epoch began (a resume draws the epoch's permutation again from it)."""
+
+    step: int
+    epoch: int
+    batch_in_epoch: int
+    epoch_rng: torch.Tensor
+
+
+def checkpoint_state(
+    config: TrainConfig,
+    model: InfoGAN,
+    optimizers: dict[str, torch.optim.Optimizer],
+    position: Position,
+    latents: list[torch.Tensor],
+    data_images: int,
+) -> dict:
+    """What a run's checkpoint holds: checkpoint.KEYS, and the size of the data set the position counts
+    batches of. `latents`: every process's latent generator state, by rank; torch's global generator
+    (the contrastive regulariser's draws) is this process's."""
+    return {
+        "config": config.to_dict(),
+        "model": model.state_dict(),
+        "optimizers": {name: optimizer.state_dict() for name, optimizer in optimizers.items()},
+        "step": position.step,
+        "epoch": position.epoch,
+        "batch_in_epoch": position.batch_in_epoch,
+        "data_images": data_images,
+        "rng": {"torch": torch.get_rng_state(), "latent": latents, "data_epoch": position.epoch_rng},
+    }
+
+
+def save_run_checkpoint(run: Path, state: dict, config: TrainConfig) -> Path:
+    """checkpoints/step-NNNNNNNN.pt and latest.pt, the newest --keep-checkpoints kept, and at an epoch's
+    end epoch-NNNN.pt with --keep-epoch-checkpoints; returns the step file."""
+    saved = save_rotating(state, run / "checkpoints", config.keep_checkpoints)
+    if config.keep_epoch_checkpoints and state["batch_in_epoch"] == 0:
+        copy_file(saved, run / "checkpoints" / f"epoch-{state['epoch']:04d}.pt")
+    return saved
+
+
 def restore(path: Path, model: InfoGAN, optimizers: dict[str, torch.optim.Optimizer], config: TrainConfig) -> dict:
     """Load checkpoint `path` into the model and optimizers; returns the checkpoint.
 
@@ -238,6 +282,26 @@ def restore(path: Path, model: InfoGAN, optimizers: dict[str, torch.optim.Optimi
         for group, (lr, betas) in zip(optimizer.param_groups, chosen[name], strict=True):
             group.update(lr=lr, betas=betas)
     return state
+
+
+def resume_from_latest(
+    run: Path,
+    model: InfoGAN,
+    optimizers: dict[str, torch.optim.Optimizer],
+    config: TrainConfig,
+    latent_rng: torch.Generator,
+    rank: int,
+    world_size: int,
+    images: int,
+) -> Position:
+    """Restore RUN/checkpoints/latest.pt: weights, optimizer moments, torch's and this rank's latent
+    generator; returns the position to go on from, checked against a data set of `images` images."""
+    state = restore(run / "checkpoints" / LATEST, model, optimizers, config)
+    torch.set_rng_state(state["rng"]["torch"])
+    latent_rng.set_state(latent_states(state, world_size)[rank])
+    check_position(state, images, images // world_size // config.batch_size)
+    log.info("resumed %s at step %d (epoch %d)", run, state["step"], state["epoch"])
+    return Position(state["step"], state["epoch"], state["batch_in_epoch"], state["rng"]["data_epoch"])
 
 
 def check_position(state: dict, images: int, steps_per_epoch: int) -> None:
