@@ -3,10 +3,13 @@
 Both run alternately in one process on the same data, batch size and threads, after warm-up, so
 their ratio is robust to the machine's load; absolute figures from different runs are not
 comparable. Also prints the FLOPs of one step (torch.utils.flop_counter), the achieved rate as a
-fraction of this device's float32 matrix-multiply peak measured here, and peak memory (resident on
-the CPU, allocated on the GPU); --json FILE writes the same figures.
+fraction of this device's matrix-multiply peak measured here (bf16's under --amp), the share of a step
+spent making the batch (lookup, conversion and each epoch's permutation), and peak memory (resident on
+the CPU, allocated on the GPU); --profile N prints where N steps of infogan's step spend their time;
+--json FILE writes the same figures.
 
     python benchmarks/train_speed.py --batch-size 64 --rounds 5
+    python benchmarks/train_speed.py --preset dsprites --amp --profile 20
     python benchmarks/train_speed.py --device cuda --compile reduce-overhead --data DIR --json speed.json
 """
 
@@ -118,9 +121,9 @@ def images_per_second(steps, count: int, batch_size: int, device: torch.device) 
     return count * batch_size / (time.perf_counter() - start)
 
 
-def matmul_peak(device: torch.device, size: int = 2048, repeats: int = 10) -> float:
-    """Float32 matrix-multiply rate of this device (FLOP/s), the best of several timings."""
-    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
+def matmul_peak(device: torch.device, dtype: torch.dtype = torch.float32, size: int = 2048, repeats: int = 10) -> float:
+    """Matrix-multiply rate of this device at `dtype` (FLOP/s), the best of several timings."""
+    a, b = torch.randn(size, size, device=device, dtype=dtype), torch.randn(size, size, device=device, dtype=dtype)
     best = float("inf")
     for _ in range(repeats):
         synchronize(device)
@@ -129,6 +132,27 @@ def matmul_peak(device: torch.device, size: int = 2048, repeats: int = 10) -> fl
         synchronize(device)
         best = min(best, time.perf_counter() - start)
     return 2 * size**3 / best
+
+
+def batch_seconds(images: torch.Tensor, batch_size: int, count: int = 200) -> float:
+    """Seconds to make one batch as train.train does: a share of the epoch's permutation, the uint8 lookup
+    and the conversion to [-1, 1]."""
+    generator = torch.Generator().manual_seed(0)
+    start = time.perf_counter()
+    order = torch.randperm(len(images), generator=generator).split(batch_size)
+    permutation = (time.perf_counter() - start) / len(order)
+    start = time.perf_counter()
+    for indices in order[:count]:
+        to_unit_range(images[indices])
+    return permutation + (time.perf_counter() - start) / min(count, len(order))
+
+
+def print_profile(steps, count: int) -> None:
+    """The operators where `count` of infogan's steps spend their time, by self CPU time."""
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profiler:
+        for _ in range(count):
+            next(steps)
+    print(profiler.key_averages().table(sort_by="self_cpu_time_total", row_limit=15, max_name_column_width=40))
 
 
 def peak_memory(device: torch.device) -> dict[str, float | str]:
@@ -147,19 +171,29 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="alternating timed rounds of each loop")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--compile", default="none", choices=COMPILE_MODES, help="torch.compile mode of infogan's step")
+    parser.add_argument("--amp", action="store_true", help="bf16 autocast in infogan's step (plain loop: float32)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="print a profile of N of infogan's steps")
     parser.add_argument("--data", help="folder of IDX files to train on (default: the preset's data set)")
+    parser.add_argument("--images", type=int, help="time on the first N images only (the plain loop holds floats)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
 
     device = resolve_device(args.device)
     # the yardstick is the paper's loop, so infogan's step is timed without the IMSAT term (--real-cluster-weight 0)
+    # and with one G update per step (--g-steps 1), on the same networks
     config = preset_config(
-        args.preset, batch_size=args.batch_size, compile=args.compile, real_cluster_weight=0.0, data_dir=args.data
+        args.preset,
+        batch_size=args.batch_size,
+        compile=args.compile,
+        amp=args.amp,
+        real_cluster_weight=0.0,
+        g_steps=1,
+        data_dir=args.data,
     )
     dataset = load_dataset(config)
-    data = dataset.images
+    data = dataset.images[: args.images]  # dSprites' 737,280 as floats would take 12 GB
     torch.manual_seed(0)
-    plain = plain_loop(config, data, device)
+    plain = plain_loop(dataclasses.replace(config, amp=False), data, device)
     ours = our_loop(config, data, device)
     for steps in (plain, ours):  # warm-up
         images_per_second(steps, 3, args.batch_size, device)
@@ -180,21 +214,26 @@ def main() -> None:
             next(steps)
         flops[name] = counter.get_total_flops() / args.batch_size
     flops_per_image = flops["ours"]
-    peak = matmul_peak(device)
+    dtype = torch.bfloat16 if args.amp else torch.float32
+    peak = matmul_peak(device, dtype)
     achieved = our_rate * flops_per_image
+    making_batches = batch_seconds(data, args.batch_size) * our_rate / args.batch_size  # share of a step
     card = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
 
     print(
         f"device {device} ({card}), threads {torch.get_num_threads()}, preset {args.preset}, "
-        f"batch {args.batch_size}, compile {args.compile}"
+        f"batch {args.batch_size}, compile {args.compile}, amp {args.amp}"
     )
     print(f"plain eager loop   {plain_rate:8.1f} images/s  (rounds: {', '.join(f'{r:.0f}' for r in plain_rates)})")
     print(f"infogan            {our_rate:8.1f} images/s  (rounds: {', '.join(f'{r:.0f}' for r in our_rates)})")
     print(f"ratio              {our_rate / plain_rate:8.2f}x")
     print(f"FLOPs per image    {flops['plain'] / 1e9:8.3f} GFLOP plain, {flops_per_image / 1e9:.3f} infogan")
-    print(f"matmul peak        {peak / 1e9:8.1f} GFLOP/s (float32 {2048}^2 matmul, best of 10)")
+    print(f"matmul peak        {peak / 1e9:8.1f} GFLOP/s ({str(dtype)[6:]} {2048}^2 matmul, best of 10)")
     print(f"achieved           {achieved / 1e9:8.1f} GFLOP/s = {achieved / peak:.0%} of peak (infogan)")
+    print(f"making the batch   {making_batches:8.1%} of infogan's step (permutation, uint8 lookup, conversion)")
     print(f"peak memory        {memory['peak_memory_mib']:8.0f} MiB ({memory['peak_memory_kind']})")
+    if args.profile:
+        print_profile(ours, args.profile)
     if args.json:
         figures = {
             "device": str(device),
@@ -205,6 +244,7 @@ def main() -> None:
             "data": dataset.name,
             "batch_size": args.batch_size,
             "compile": args.compile,
+            "amp": args.amp,
             "steps_per_round": args.steps,
             "plain_images_per_s": plain_rate,
             "infogan_images_per_s": our_rate,
@@ -213,7 +253,9 @@ def main() -> None:
             "infogan_rounds": our_rates,
             "gflop_per_image": {"plain": flops["plain"] / 1e9, "infogan": flops_per_image / 1e9},
             "matmul_peak_gflop_per_s": peak / 1e9,
+            "matmul_peak_dtype": str(dtype),
             "achieved_fraction_of_peak": achieved / peak,
+            "batch_making_fraction_of_step": making_batches,
             **memory,
         }
         args.json.write_text(json.dumps(figures, indent=2) + "\n")

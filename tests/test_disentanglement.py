@@ -235,3 +235,35 @@ def test_dsprites_is_a_ground_truth():
     assert 0.25 < mig < 0.5
     result = dm.compute_factor_vae(data, centroid_and_area, 1, num_train=50, num_eval=50, num_variance_estimate=500)
     assert result["factor_vae_num_active_dims"] == 3.0
+
+
+def test_the_budget_counts_the_images_the_scores_encode():
+    from infogan.metrics.disentanglement_eval import Budget
+
+    budget = Budget(num_train=30, num_test=20, num_eval=10, num_variance_estimate=40)
+    seen = []
+
+    def counting(observations):
+        seen.append(len(observations))
+        return disentangled(observations)
+
+    sizes = {"num_train": 30, "num_test": 20, "num_eval": 10, "num_variance_estimate": 40}
+    dm.disentanglement_scores(FactorsAsObservations(), counting, 0, **sizes)
+    assert sum(seen) == budget.lookups
+    assert Budget().lookups > len(DSprites()) > Budget().scaled(0.1).lookups  # full size: encode every sprite once
+
+
+def test_an_encoded_grid_draws_what_dsprites_draws_and_reads_codes_from_its_table():
+    from infogan.data.dsprites import classes_to_values, index_to_classes
+    from infogan.metrics.disentanglement_eval import EncodedGrid
+
+    table = classes_to_values(index_to_classes(np.arange(len(DSprites()))))  # codes = the factor values
+    grid, sprites = EncodedGrid(table), DSprites()
+    classes, indices = grid.sample(50, np.random.default_rng(3))
+    sprite_classes, images = sprites.sample(50, np.random.default_rng(3))
+    np.testing.assert_array_equal(classes, sprite_classes)
+    np.testing.assert_array_equal(sprites.images(indices), images)
+    np.testing.assert_array_equal(grid.represent(indices), classes_to_values(classes))
+    # each code is one factor, so the fixed factor's code never varies within a vote
+    result = dm.compute_factor_vae(grid, grid.represent, 1, num_train=50, num_eval=50, num_variance_estimate=500)
+    assert result["factor_vae_eval_accuracy"] == 1.0 and result["factor_vae_num_active_dims"] == 5.0

@@ -47,3 +47,21 @@ def test_every_network_name_has_a_layout():
     from infogan.networks import FC_UNITS
 
     assert set(FC_UNITS) == set(NETWORKS)
+
+
+def test_infogan_crs_discriminator_has_no_batch_norm_and_spectral_norm_in_every_layer():
+    model = InfoGAN(LatentSpec(5, (), 5), 64, 1, spectral_norm=True, network="small", d_batch_norm=False)
+    discriminator = [model.trunk, model.d_head, model.q_head]
+    assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for d in discriminator for m in d.modules())
+    layers = [m for d in discriminator for m in d.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    assert len(layers) == 8 and all(hasattr(layer, "weight_orig") and layer.bias is not None for layer in layers)
+    logits, (_, means, _) = model.discriminate(torch.zeros(3, 1, 64, 64))
+    assert logits.shape == (3,) and means.shape == (3, 5)
+
+
+def test_the_default_discriminator_keeps_its_batch_norm_layout():
+    """Checkpoints written before --no-d-batch-norm existed load into the default layout."""
+    model = InfoGAN(LatentSpec(5, (), 3), 64, 1, spectral_norm=True)
+    keys = set(model.state_dict())
+    assert "trunk.conv.3.running_mean" in keys and "q_head.net.1.running_mean" in keys
+    assert "d_head.weight" in keys and "trunk.conv.0.weight_orig" in keys

@@ -107,3 +107,21 @@ def test_bf16_autocast_step_on_the_cpu_stays_close_to_the_float32_step():
     theirs = torch.cat([(float32_model.state_dict()[n] - initial[n]).flatten() for n in names])
     assert ours.isfinite().all() and not torch.equal(ours, theirs)  # bf16 really ran: the updates differ
     assert F.cosine_similarity(ours, theirs, dim=0) >= 0.95
+
+
+def test_g_steps_takes_that_many_generator_updates_and_one_of_everything_else():
+    """--g-steps 2 (InfoGAN-CR's code): G and, with the trunk not trained by L_I, Q step twice per batch;
+    D and InfoGAN-CR's head once."""
+
+    def adam_steps(optimizer):
+        return {int(state["step"]) for state in optimizer.state.values()}
+
+    config = TrainConfig(noise=4, categorical=(), continuous=3, g_steps=2, cr_weight=1.0, info_trains_trunk=False)
+    torch.manual_seed(0)
+    model = build_model(config)
+    optimizers = make_optimizers(model, config)
+    real = torch.rand(8, 1, 28, 28) * 2 - 1
+    losses = train_step(model, optimizers, real, sample_latent(model.spec, 8, torch.Generator().manual_seed(1)), config)
+    assert adam_steps(optimizers["g"]) == {2} and adam_steps(optimizers["q"]) == {2}
+    assert adam_steps(optimizers["d"]) == {1} and adam_steps(optimizers["cr"]) == {1}
+    assert int(losses["skipped"]) == 0 and "loss_cr" in losses

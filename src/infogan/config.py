@@ -85,7 +85,9 @@ class TrainConfig:
         1.0, "half-width s of z's range (paper: 1); small s leaves G's variation to the codes", BEYOND
     )
     learn_std: bool = option(False, "Q predicts the continuous codes' std (clamped) instead of fixing it at 1", BEYOND)
-    spectral_norm: bool = option(False, "spectral normalisation in D's trunk", BEYOND)
+    spectral_norm: bool = option(False, "spectral norm in D's trunk (all of D and Q without --no-d-batch-norm)", BEYOND)
+    d_batch_norm: bool = option(True, "batch norm in D's trunk and Q (InfoGAN-CR's D: none)", BEYOND)
+    g_steps: int = option(1, "G updates per D update, on the same latents (InfoGAN-CR's code: 2)", BEYOND)
     real_cluster_weight: float = option(
         0.0, "weight of an IMSAT term on real images (D step): Q confident, balanced, unmoved by small warps", BEYOND
     )
@@ -163,6 +165,7 @@ class TrainConfig:
             (self.network in NETWORKS, "network", f"must be one of {', '.join(NETWORKS)}"),
             (self.network == "paper" or self.image_size == 64, "network", "small exists for --image-size 64 only"),
             (self.cr_weight >= 0, "cr_weight", "must be 0 (off) or more"),
+            (1 <= self.g_steps <= 10, "g_steps", "must be 1 to 10"),
             (self.cr_weight == 0 or self.continuous >= 2, "cr_weight", "needs --continuous 2 or more"),
             (self.cr_start >= 0 and self.cr_gap_steps >= 0, "cr_start", "and --cr-gap-steps must be 0 or more"),
             (0 <= self.cr_gap < 1, "cr_gap", "must lie in [0, 1)"),
@@ -229,6 +232,7 @@ class TrainConfig:
 
 # options that shape the networks or the latent: a checkpoint only resumes under the same values
 MODEL_FIELDS = ("noise", "categorical", "continuous", "image_size", "channels", "learn_std", "spectral_norm")
+MODEL_FIELDS += ("d_batch_norm",)
 MODEL_FIELDS += ("noise_scale", "network")  # the scale of z is the input distribution G learned
 MODEL_FIELDS += ("cr_weight",)  # cr_weight > 0 adds InfoGAN-CR's head: to turn it on late, use --cr-start
 # and the saved position in the epoch counts batches of this size
@@ -323,6 +327,8 @@ PRESETS: dict[str, Preset] = {
             "channels": 1,
             "network": "small",
             "spectral_norm": True,
+            "d_batch_norm": False,
+            "g_steps": 2,
             "noise": 5,
             "categorical": (),
             "continuous": 5,

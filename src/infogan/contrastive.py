@@ -99,13 +99,15 @@ def generator_term(
     step: int,
     config: TrainConfig,
     autocast: contextlib.AbstractContextManager,
+    train_head: bool = True,
 ) -> torch.Tensor | None:
-    """L_CR of this G step, with H's own update's gradient already in H's weights (H: min L_CR);
-    None while the regulariser is off. G's share, alpha * L_CR, joins G's loss."""
+    """L_CR of this G update, with (`train_head`: once per step) the gradient of H's own update already in
+    H's weights (H: min L_CR); None while the regulariser is off. G's share, alpha * L_CR, joins G's loss."""
     if not active(step, config.cr_weight, config.cr_start):
         return None
     gap = gap_at(step, config.cr_start, config.cr_gap, config.cr_gap_steps)
     with autocast:
         loss_cr = contrastive_loss(model, latent, fake, gap)
-    loss_cr.backward(inputs=list(model.cr_head.parameters()), retain_graph=True)
+    if train_head:
+        loss_cr.backward(inputs=list(model.cr_head.parameters()), retain_graph=True)
     return loss_cr

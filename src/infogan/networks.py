@@ -70,9 +70,19 @@ class Generator(nn.Module):
 
 
 class Trunk(nn.Module):
-    """Shared by D and Q: conv 4x4/2 64 lReLU -> (conv 4x4/2 BN lReLU)* -> FC 1024 (small: 128) BN lReLU."""
+    """Shared by D and Q: conv 4x4/2 64 lReLU -> (conv 4x4/2 BN lReLU)* -> FC 1024 (small: 128) BN lReLU.
 
-    def __init__(self, image_size: int, channels: int, spectral_norm: bool = False, network: str = "paper"):
+    Without batch norm (InfoGAN-CR's D, `batch_norm=False`) the layers carry biases instead.
+    """
+
+    def __init__(
+        self,
+        image_size: int,
+        channels: int,
+        spectral_norm: bool = False,
+        network: str = "paper",
+        batch_norm: bool = True,
+    ):
         super().__init__()
         base, widths, units = architecture(image_size, network)
         self.units = units
@@ -80,33 +90,38 @@ class Trunk(nn.Module):
         norm = nn.utils.spectral_norm if spectral_norm else (lambda module: module)
         layers: list[nn.Module] = [norm(nn.Conv2d(channels, widths[0], 4, 2, 1)), nn.LeakyReLU(LEAK, True)]
         for c_in, c_out in itertools.pairwise(widths):
-            layers += [
-                norm(nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False)),
-                nn.BatchNorm2d(c_out),
-                nn.LeakyReLU(LEAK, True),
-            ]
+            layers += [norm(nn.Conv2d(c_in, c_out, 4, 2, 1, bias=not batch_norm)), *_batch_norm(c_out, batch_norm)]
+            layers.append(nn.LeakyReLU(LEAK, True))
         self.conv = nn.Sequential(*layers)
-        self.fc = nn.Sequential(
-            norm(nn.Linear(base * base * widths[-1], units, bias=False)),
-            nn.BatchNorm1d(units),
-            nn.LeakyReLU(LEAK, True),
-        )
+        fc = norm(nn.Linear(base * base * widths[-1], units, bias=not batch_norm))
+        self.fc = nn.Sequential(fc, *_batch_norm(units, batch_norm, dims=1), nn.LeakyReLU(LEAK, True))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = self.conv(images)  # (B, C_last, s, s)
         return self.fc(x.flatten(1))  # (B, units)
 
 
-class QHead(nn.Module):
-    """Q(c|x): FC 128 BN lReLU -> categorical logits, continuous means (and log-stds when learned)."""
+def _batch_norm(features: int, on: bool, dims: int = 2) -> list[nn.Module]:
+    """[BatchNorm over `features`] when `on`, else no layer."""
+    if not on:
+        return []
+    return [nn.BatchNorm2d(features) if dims == 2 else nn.BatchNorm1d(features)]
 
-    def __init__(self, spec: LatentSpec, learn_std: bool, features: int = 1024):
+
+class QHead(nn.Module):
+    """Q(c|x): FC 128 BN lReLU -> categorical logits, continuous means (and log-stds when learned).
+
+    Without batch norm, `norm` (spectral norm or none) wraps both layers, as in InfoGAN-CR's Q.
+    """
+
+    def __init__(self, spec: LatentSpec, learn_std: bool, features: int = 1024, batch_norm: bool = True, norm=None):
         super().__init__()
         self.spec, self.learn_std = spec, learn_std
+        norm = norm or (lambda module: module)
         outputs = sum(spec.categorical) + spec.continuous * (2 if learn_std else 1)
-        self.net = nn.Sequential(
-            nn.Linear(features, 128, bias=False), nn.BatchNorm1d(128), nn.LeakyReLU(LEAK, True), nn.Linear(128, outputs)
-        )
+        hidden = norm(nn.Linear(features, 128, bias=not batch_norm))
+        layers = [hidden, *_batch_norm(128, batch_norm, dims=1), nn.LeakyReLU(LEAK, True)]
+        self.net = nn.Sequential(*layers, norm(nn.Linear(128, outputs)))
 
     def forward(self, features: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor | None]:
         """Returns (a list of (B, K_i) raw logits, (B, n_cont) means, (B, n_cont) log-stds or None)."""
@@ -131,14 +146,17 @@ class InfoGAN(nn.Module):
         spectral_norm: bool = False,
         network: str = "paper",
         contrastive: bool = False,
+        d_batch_norm: bool = True,
     ):
         super().__init__()
         units = architecture(image_size, network)[2]
         self.spec = spec
         self.generator = Generator(spec.input_dim, image_size, channels, network)
-        self.trunk = Trunk(image_size, channels, spectral_norm, network)
-        self.d_head = nn.Linear(units, 1)  # D(x) as a logit
-        self.q_head = QHead(spec, learn_std, units)
+        self.trunk = Trunk(image_size, channels, spectral_norm, network, d_batch_norm)
+        # spectral norm in the heads too once no batch norm rescales D (InfoGAN-CR's D: every layer)
+        head_norm = nn.utils.spectral_norm if spectral_norm and not d_batch_norm else (lambda module: module)
+        self.d_head = head_norm(nn.Linear(units, 1))  # D(x) as a logit
+        self.q_head = QHead(spec, learn_std, units, d_batch_norm, head_norm)
         self.cr_head = ContrastiveHead(image_size, channels, spec.continuous) if contrastive else None
         self.apply(init_weights)
 
@@ -158,6 +176,7 @@ def build_model(config: TrainConfig) -> InfoGAN:
         config.spectral_norm,
         config.network,
         contrastive=config.cr_weight > 0,
+        d_batch_norm=config.d_batch_norm,
     )
 
 

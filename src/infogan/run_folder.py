@@ -201,10 +201,11 @@ def existing_run(directory: str | Path) -> Path:
     return directory
 
 
-def load_run(directory: str | Path, device: str = "auto") -> Run:
-    """Load a run folder's latest checkpoint (checkpoints/latest.pt) and its config, in eval mode."""
+def load_run(directory: str | Path, device: str = "auto", checkpoint: str = LATEST) -> Run:
+    """Load a run folder's checkpoint (by default checkpoints/latest.pt; e.g. step-00005000.pt) and its
+    config, in eval mode."""
     directory = existing_run(directory)
-    state = load_checkpoint(directory / "checkpoints" / LATEST)
+    state = load_checkpoint(directory / "checkpoints" / checkpoint)
     config = TrainConfig.from_dict(state["config"])
     model = build_model(config)
     try:

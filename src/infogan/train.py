@@ -95,13 +95,13 @@ def train_step(
     step: int = 0,
     augmented: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
-    """One D update then one G update on a batch of real images (B, C, H, W) in [-1, 1]; `step` (0-based)
+    """One D update then --g-steps G updates on a batch of real images (B, C, H, W) in [-1, 1]; `step` (0-based)
     schedules the contrastive regulariser; `augmented`, a randomly warped copy of `real`, feeds the
     real-image clustering term of --real-cluster-weight.
 
     Under torchrun each phase averages its gradients over `processes` before stepping.
     Returns detached losses: loss_d, loss_g (adversarial parts), nll (n_codes,) of the codes,
-    skipped: how many of the two updates --skip-nonfinite skipped, loss_cr while the contrastive
+    skipped: how many of the 1 + g_steps updates --skip-nonfinite skipped, loss_cr while the contrastive
     regulariser is on and loss_real_cluster with --real-cluster-weight.
     """
     autocast = torch.autocast(real.device.type, torch.bfloat16, enabled=config.amp)
@@ -129,7 +129,37 @@ def train_step(
     stepped = [optimizers["d"], *([optimizers["q"]] if trains_q else [])]
     updated_d = _update(stepped, loss_d_total, processes, config.skip_nonfinite)
 
-    # (2) update G: min softplus(-D(G(z, c))) + lambda * (-L_I); D's weights take no gradient
+    # (2) update G: min softplus(-D(G(z, c))) + lambda * (-L_I); D's weights take no gradient.
+    #     --g-steps K takes K such updates on the same latents (InfoGAN-CR's code: 2), the first on this fake batch
+    updated_g = 0
+    for g_step in range(config.g_steps):
+        if g_step:
+            with autocast:
+                fake = model.generator(latent.generator_input(model.spec))
+        loss_g, nll, loss_cr, updated = _generator_update(
+            model, optimizers, latent, fake, config, processes, step, autocast, train_cr_head=g_step == 0
+        )
+        updated_g += updated
+        if loss_cr is not None:
+            out["loss_cr"] = loss_cr
+    skipped = torch.tensor(1 + config.g_steps - updated_d - updated_g)
+    return {"loss_d": loss_d.detach(), "loss_g": loss_g, "nll": nll, "skipped": skipped, **out}
+
+
+def _generator_update(
+    model: InfoGAN,
+    optimizers: dict[str, torch.optim.Adam],
+    latent: Latent,
+    fake: torch.Tensor,
+    config: TrainConfig,
+    processes: Processes | None,
+    step: int,
+    autocast: torch.autocast,
+    train_cr_head: bool,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, bool]:
+    """One G update on `fake` = G(latent) (and Q's head when L_I does not train the trunk; InfoGAN-CR's
+    head H once per step, on `train_cr_head`): (loss_g, nll, loss_cr or None, whether it stepped)."""
+    weights = (config.info_weight_cat, config.info_weight_cont)
     model.zero_grad(set_to_none=True)
     with autocast:
         features = model.trunk(fake)
@@ -138,15 +168,14 @@ def train_step(
         loss_g_total = loss_g + info_g
     stepped = [optimizers["g"], *([] if config.info_trains_trunk else [optimizers["q"]])]
     inputs = [p for optimizer in stepped for p in _parameters(optimizer)]
-    loss_cr = contrastive.generator_term(model, latent, fake, step, config, autocast)
+    loss_cr = contrastive.generator_term(model, latent, fake, step, config, autocast, train_head=train_cr_head)
     if loss_cr is not None:  # beyond the paper: + alpha * L_CR, InfoGAN-CR's contrastive regulariser
+        if train_cr_head:
+            stepped.append(optimizers["cr"])
         loss_g_total = loss_g_total + config.cr_weight * loss_cr
-        stepped.append(optimizers["cr"])
-        out["loss_cr"] = loss_cr.detach()
     loss_g_total.backward(inputs=inputs)
-    updated_g = _update(stepped, loss_g_total, processes, config.skip_nonfinite)
-    skipped = torch.tensor(2 - updated_d - updated_g)
-    return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "nll": nll, "skipped": skipped, **out}
+    updated = _update(stepped, loss_g_total, processes, config.skip_nonfinite)
+    return loss_g.detach(), nll, None if loss_cr is None else loss_cr.detach(), updated
 
 
 def _parameters(optimizer: torch.optim.Optimizer) -> list[torch.Tensor]:
