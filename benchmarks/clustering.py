@@ -16,8 +16,8 @@ import statistics
 from pathlib import Path
 
 from infogan.config import preset_config
-from infogan.evaluation import evaluate
-from infogan.generate import load_run
+from infogan.metrics import evaluate
+from infogan.run_folder import load_run
 from infogan.train import train
 
 PUBLISHED = {

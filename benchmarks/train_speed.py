@@ -30,8 +30,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from infogan.config import COMPILE_MODES, preset_config
 from infogan.data import load_dataset, to_unit_range
-from infogan.generate import build_model, resolve_device
 from infogan.latent import sample_latent
+from infogan.networks import build_model, resolve_device
 from infogan.train import compile_networks, make_optimizers, train_step
 
 

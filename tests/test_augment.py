@@ -4,7 +4,7 @@ import torch
 
 from infogan.augment import random_affine, random_erase, random_gamma, shift
 from infogan.config import TrainConfig
-from infogan.train import warped_copy
+from infogan.imsat import warped_copy
 
 
 def square(size: int = 28) -> torch.Tensor:

@@ -9,8 +9,8 @@ import torch
 from infogan import contrastive
 from infogan.config import TrainConfig
 from infogan.contrastive import ContrastiveHead, active, contrastive_loss, gap_at, partner_codes
-from infogan.generate import build_model
 from infogan.latent import sample_latent
+from infogan.networks import build_model
 from infogan.train import make_optimizers, train_step
 
 

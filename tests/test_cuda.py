@@ -19,8 +19,8 @@ from infogan.cli import main
 from infogan.config import TrainConfig
 from infogan.data import ImageData
 from infogan.data.dsprites import NUM_IMAGES, write_npz
-from infogan.generate import build_model
 from infogan.latent import sample_latent
+from infogan.networks import build_model
 from infogan.train import make_optimizers, place_images, train_step
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

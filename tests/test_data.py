@@ -138,9 +138,9 @@ def test_unit_range():
 
 def test_caches_follow_infogan_cache_and_the_tests_keep_out_of_home(tmp_path_factory, monkeypatch, class_folder):
     from infogan.cache import cache_dir
-    from infogan.classifier import default_cache
     from infogan.data.folder import load_folder
     from infogan.data.mnist import standard_dirs
+    from infogan.metrics.domain_classifier import default_cache
 
     assert Path.home() / ".cache" not in cache_dir().parents  # conftest's temporary cache
     cache = tmp_path_factory.mktemp("moved-cache")
@@ -151,7 +151,7 @@ def test_caches_follow_infogan_cache_and_the_tests_keep_out_of_home(tmp_path_fac
 
 
 def test_the_embedded_digits_are_parsed_and_announced_once_per_process(caplog):
-    from infogan.classifier import labelled_splits
+    from infogan.data import labelled_splits
     from infogan.data.mnist import read_embedded_mnist
 
     read_embedded_mnist.cache_clear()

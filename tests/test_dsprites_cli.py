@@ -11,9 +11,10 @@ from infogan.cli import main
 from infogan.config import TrainConfig, preset_config
 from infogan.data import dsprites, load_dataset
 from infogan.errors import InfoGANError
-from infogan.generate import Run, build_model
 from infogan.metrics.disentanglement_eval import Budget, check_dsprites_model
 from infogan.metrics.dsprites_shape import shape_scores
+from infogan.networks import build_model
+from infogan.run_folder import Run
 
 
 @pytest.fixture(scope="module")

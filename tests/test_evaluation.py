@@ -9,15 +9,15 @@ import pytest
 import torch
 from PIL import Image
 
-from infogan.classifier import labelled_splits
 from infogan.cli import main
 from infogan.config import TrainConfig
+from infogan.data import labelled_splits
 from infogan.errors import InfoGANError
-from infogan.evaluation import METRICS, choose_metrics
-from infogan.evaluation.clustering import category_members
-from infogan.evaluation.information import information_bounds
 from infogan.latent import LatentSpec, sample_latent
 from infogan.losses import code_entropies
+from infogan.metrics import METRICS, choose_metrics
+from infogan.metrics.clustering import category_members
+from infogan.metrics.information import information_bounds
 
 
 def q_reading(latent, spec, confidence):

@@ -23,7 +23,8 @@ from infogan.cli import main
 from infogan.explore import create_app, make_server
 from infogan.explore.app import hosts_to_trust
 from infogan.explore.upload import MAX_UPLOAD_BYTES
-from infogan.generate import encode, load_run
+from infogan.generate import encode
+from infogan.run_folder import load_run
 
 LATENT = {"seed": 7, "categorical": [3], "continuous": [0.5, -1.25]}
 

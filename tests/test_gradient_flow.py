@@ -12,9 +12,9 @@ import torch
 
 from infogan.augment import random_affine
 from infogan.config import TrainConfig
-from infogan.generate import build_model
 from infogan.latent import sample_latent
 from infogan.losses import information_loss
+from infogan.networks import build_model
 from infogan.train import make_optimizers, train_step
 
 GROUPS = ("generator", "trunk", "d_head", "q_head")

@@ -48,7 +48,7 @@ def test_every_help_fits_80_columns_and_every_option_says_what_it_does(monkeypat
 
 
 def test_evaluate_help_lists_the_registered_metrics(monkeypatch):
-    from infogan.evaluation import METRICS
+    from infogan.metrics import METRICS
 
     text = help_text(monkeypatch, "evaluate")
     assert all(f"\n  {name} " in text for name in METRICS)

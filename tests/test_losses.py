@@ -3,17 +3,16 @@ import math
 import pytest
 import torch
 
+from infogan.imsat import consistency_loss, real_clustering_loss
 from infogan.latent import Latent, LatentSpec
 from infogan.losses import (
     HALF_LOG_2PI,
     categorical_nll,
     code_entropies,
-    consistency_loss,
     discriminator_loss,
     gaussian_nll,
     generator_loss,
     information_loss,
-    real_clustering_loss,
 )
 
 

@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from infogan.config import TrainConfig
-from infogan.generate import build_model
 from infogan.latent import sample_latent
+from infogan.networks import build_model
 from infogan.train import compile_networks, make_optimizers, train_step
 
 

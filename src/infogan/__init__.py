@@ -14,11 +14,19 @@ the package first, and PyTorch alone takes seconds to import, which `infogan --h
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import types
 from typing import Any
 
-from infogan.numerics import reproducible_cpu_math
+# Bitwise-reproducible CPU arithmetic across processes: Intel MKL's strict numerical reproducibility mode.
+# By default MKL chooses among code paths at run time, and in a fresh process the first vector-math calls
+# (the tanh of G's output layer) sometimes round differently from later ones: a run resumed in a new process
+# then drifted from the uninterrupted run (3 of 15 fresh processes here; none of 10 in this mode). MKL reads
+# MKL_CBWR at its first call, so it is set here, on import, before any computation; a user's own MKL_CBWR
+# wins. AUTO: the fastest code path this CPU supports; STRICT: results independent of threads and timing.
+# Cost: none measurable (benchmarks/train_speed.py).
+os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
 
 EXPORTS = {  # public name -> the module that defines it
     "PRESETS": "infogan.config",
@@ -27,16 +35,17 @@ EXPORTS = {  # public name -> the module that defines it
     "ImageData": "infogan.data",
     "load_dataset": "infogan.data",
     "InfoGANError": "infogan.errors",
-    "Run": "infogan.generate",
     "encode": "infogan.generate",
     "interpolation": "infogan.generate",
-    "load_run": "infogan.generate",
     "sample_grid": "infogan.generate",
     "traversal": "infogan.generate",
     "Latent": "infogan.latent",
     "LatentSpec": "infogan.latent",
     "sample_latent": "infogan.latent",
+    "evaluate": "infogan.metrics",
     "InfoGAN": "infogan.networks",
+    "Run": "infogan.run_folder",
+    "load_run": "infogan.run_folder",
     "select_runs": "infogan.selection",
     "sweep": "infogan.sweep",
     "train": "infogan.train",
@@ -70,4 +79,3 @@ class _Package(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _Package
-reproducible_cpu_math()  # on import, before any computation: MKL reads its mode at its first call

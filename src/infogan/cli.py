@@ -40,7 +40,6 @@ from infogan.errors import InfoGANError, TrainingInterrupted
 from infogan.files import atomic_write, write_text
 
 if typing.TYPE_CHECKING:
-    from infogan.generate import Run
     from infogan.latent import LatentSpec
 
 # Modules that import torch, matplotlib, scipy, scikit-learn or flask are imported inside the commands
@@ -205,10 +204,9 @@ def output_path(args: argparse.Namespace, default_name: str) -> Path:
     """--out, or RUN/default_name, checked before anything is loaded or written: refused unless the
     run exists and it ends in default_name's suffix, when it lies in a file or folder of the run that
     `infogan train` writes (config.json, checkpoints/, samples/...), or when its folder cannot be written."""
-    from infogan import generate
-    from infogan.run_folder import TRAINING_FILES
+    from infogan.run_folder import TRAINING_FILES, existing_run
 
-    run = generate.run_folder(args.run)
+    run = existing_run(args.run)
     path = args.out or run / default_name
     check_suffix(path, Path(default_name).suffix)
     if path.is_dir():
@@ -367,9 +365,10 @@ def check_hand_set_codes(spec: LatentSpec, args: argparse.Namespace) -> None:
 
 def command_sample(args: argparse.Namespace) -> None:
     from infogan import generate
+    from infogan.run_folder import load_run
 
     out = output_path(args, "sample.png")
-    run = generate.load_run(args.run, args.device)
+    run = load_run(args.run, args.device)
     if args.cat is None and args.cont is None and args.vary_cat is None:
         write_png(generate.sample_grid(run.model, args.seed, args.columns), out)
     else:  # codes set by hand, as `infogan explore` shows them
@@ -382,26 +381,29 @@ def command_sample(args: argparse.Namespace) -> None:
 
 def command_traverse(args: argparse.Namespace) -> None:
     from infogan import generate
+    from infogan.run_folder import load_run
 
     out = output_path(args, f"traverse-cont{args.code}.png")
-    run = generate.load_run(args.run, args.device)
+    run = load_run(args.run, args.device)
     write_png(generate.traversal(run.model, args.code, args.seed, args.steps), out)
 
 
 def command_interpolate(args: argparse.Namespace) -> None:
     from infogan import generate
+    from infogan.run_folder import load_run
 
     out = output_path(args, "interpolate.png")
-    run = generate.load_run(args.run, args.device)
+    run = load_run(args.run, args.device)
     write_png(generate.interpolation(run.model, args.seed, args.pairs, args.steps), out)
 
 
 def command_encode(args: argparse.Namespace) -> None:
     from infogan import generate
     from infogan.data import load_dataset
+    from infogan.run_folder import load_run
 
     out = output_path(args, "codes.csv")
-    run = generate.load_run(args.run, args.device)
+    run = load_run(args.run, args.device)
     data = load_dataset(run.config, args.split, args.data)
     logits, means = generate.encode(run.model, data.images)
     spec = run.model.spec
@@ -416,7 +418,8 @@ def command_encode(args: argparse.Namespace) -> None:
 
 
 def command_classifier(args: argparse.Namespace) -> None:
-    from infogan import classifier, generate
+    from infogan.metrics import domain_classifier as classifier
+    from infogan.networks import resolve_device
 
     config = TrainConfig(
         dataset=args.dataset, data_dir=args.data, image_size=args.image_size, channels=args.channels
@@ -425,7 +428,7 @@ def command_classifier(args: argparse.Namespace) -> None:
     if path.is_file() and not args.retrain:
         trained = classifier.load_classifier(config, args.data, args.cache)
     else:
-        device = generate.resolve_device(args.device)
+        device = resolve_device(args.device)
         trained = classifier.train_classifier(config, args.data, args.epochs, seed=args.seed, device=device)
         path = classifier.save_classifier(trained, args.cache)
     print(f"test accuracy {trained.test_accuracy:.4f} on the {trained.split_note}")
@@ -433,18 +436,21 @@ def command_classifier(args: argparse.Namespace) -> None:
 
 
 def command_evaluate(args: argparse.Namespace) -> None:
-    from infogan import generate
-    from infogan.evaluation import choose_metrics, evaluate, format_report
+    from infogan.metrics import choose_metrics, evaluate, format_report
+    from infogan.run_folder import load_run
 
-    metrics = choose_metrics(args.metrics)
+    metrics = None if args.metrics is None else choose_metrics(args.metrics)  # None: every one that applies
+    if args.disentanglement:  # deprecated since the metric registered like the others: kept for one release
+        log.warning("--disentanglement is deprecated: name the metric instead, --metrics ...,disentanglement")
+        chosen = metrics or choose_metrics(None)  # the scores come last, as they did
+        metrics = [name for name in chosen if name != "disentanglement"] + ["disentanglement"]
     out = output_path(args, "evaluation.json")
     writable_folder(Path(args.run), "RUN")  # the clustering metric writes its PNGs there
-    run = generate.load_run(args.run, args.device)
+    run = load_run(args.run, args.device)
     options = {"data_dir": args.data, "split": args.split, "samples": args.samples, "seed": args.seed}
+    options.update(scale=args.scale, classifier_steps=args.classifier_steps)  # the disentanglement metric's
     out_dir = Path(args.out).parent if args.out else None  # pictures go beside the report
     report = evaluate(run, metrics, classifier_cache=args.classifiers, out_dir=out_dir, **options)
-    if args.disentanglement:
-        add_disentanglement(report, run, args)
     write_text(out, report.to_json())
     if args.json:
         print(report.to_json(), end="")
@@ -457,19 +463,6 @@ def command_plot(args: argparse.Namespace) -> None:
     from infogan.plot import plot_run
 
     print(plot_run(args.run, output_path(args, "curves.png")))
-
-
-def add_disentanglement(report, run: Run, args: argparse.Namespace) -> None:
-    """dSprites scores (MIG, FactorVAE, DCI, SAP, shape classifier) into the report, at --scale of their sizes."""
-    from dataclasses import replace
-
-    from infogan.metrics.disentanglement_eval import Budget, evaluate_disentanglement
-
-    budget = Budget().scaled(args.scale)
-    if args.classifier_steps is not None:
-        budget = replace(budget, classifier_steps=args.classifier_steps)
-    report.values.update(evaluate_disentanglement(run, args.seed, budget))
-    report.notes["disentanglement"] = f"procedural dSprites, sample sizes {budget}"
 
 
 def command_dsprites(args: argparse.Namespace) -> None:
@@ -500,7 +493,7 @@ def add_device(parser: argparse.ArgumentParser) -> None:
 
 def metrics_listing() -> str:
     """The registered metrics, for `infogan evaluate --help` (the registry imports torch and matplotlib)."""
-    from infogan.evaluation import METRICS
+    from infogan.metrics import METRICS
 
     return listing("metrics (--metrics):", {metric.name: metric.help for metric in METRICS.values()})
 
@@ -509,7 +502,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="infogan", description="Train InfoGAN models and look at their codes.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
+    add_training_commands(commands)
+    add_model_commands(commands)
+    add_scoring_commands(commands)
+    add_data_commands(commands)
+    return parser
 
+
+def run_command(
+    commands: argparse._SubParsersAction, name: str, help_text: str, handler: Callable, default_out: str
+) -> argparse.ArgumentParser:
+    """A command on a run folder: RUN, --out FILE (default RUN/default_out), --device and --seed."""
+    sub = commands.add_parser(name, help=help_text)
+    sub.add_argument("run", metavar="RUN", help="run folder written by infogan train")
+    sub.add_argument("--out", type=output_file, metavar="FILE", help=f"file to write (default: RUN/{default_out})")
+    add_device(sub)
+    sub.add_argument("--seed", type=seed, default=0, help=f"seed of the latents drawn (0..{SEED_LIMIT - 1})")
+    sub.set_defaults(handler=handler)
+    return sub
+
+
+def add_training_commands(commands: argparse._SubParsersAction) -> None:
+    """train, sweep and select."""
     train = commands.add_parser(
         "train",
         help="train a model, writing a run folder",
@@ -571,36 +585,34 @@ def build_parser() -> argparse.ArgumentParser:
     select.add_argument("--out", metavar="FILE", help="file to write (default: the first DIR's select.json)")
     select.set_defaults(handler=command_select)
 
-    def run_command(name: str, help_text: str, handler, default_out: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text)
-        sub.add_argument("run", metavar="RUN", help="run folder written by infogan train")
-        sub.add_argument("--out", type=output_file, metavar="FILE", help=f"file to write (default: RUN/{default_out})")
-        add_device(sub)
-        sub.add_argument("--seed", type=seed, default=0, help=f"seed of the latents drawn (0..{SEED_LIMIT - 1})")
-        sub.set_defaults(handler=handler)
-        return sub
 
-    run_command("sample", "sample grid, first categorical code fixed per row", command_sample, "sample.png")
+def add_model_commands(commands: argparse._SubParsersAction) -> None:
+    """sample, traverse, interpolate and encode: a trained model's images and codes."""
+    run_command(commands, "sample", "sample grid, first categorical code fixed per row", command_sample, "sample.png")
     commands.choices["sample"].add_argument("--columns", type=count(1, MAX_COUNT), default=10, help="images per row")
     hand_set = commands.choices["sample"].add_argument_group("one image with codes set by hand (noise from --seed)")
     hand_set.add_argument("--cat", type=int, nargs="+", metavar="V", help="value of each categorical code")
     hand_set.add_argument("--cont", type=float, nargs="+", metavar="X", help="each continuous code, in [-2, 2]")
     hand_set.add_argument("--vary-cat", type=int, metavar="I", help="a row over every value of categorical code I")
-    traverse = run_command("traverse", "continuous code from -1 to 1", command_traverse, "traverse-contK.png")
+    traverse = run_command(commands, "traverse", "continuous code from -1 to 1", command_traverse, "traverse-contK.png")
     traverse.add_argument(
         "--code", type=count(0, MAX_COUNT), required=True, metavar="K", help="index of the continuous code"
     )
     traverse.add_argument("--steps", type=count(2, MAX_COUNT), default=10, help="images from -1 to 1")
     interpolate = run_command(
-        "interpolate", "interpolate between generated images", command_interpolate, "interpolate.png"
+        commands, "interpolate", "interpolate between generated images", command_interpolate, "interpolate.png"
     )
     interpolate.add_argument("--pairs", type=count(1, MAX_COUNT), default=8, help="pairs of latents, one row each")
     interpolate.add_argument(
         "--steps", type=count(2, MAX_COUNT), default=10, help="images from one latent to the other"
     )
-    encode = run_command("encode", "Q's codes of real images, to CSV", command_encode, "codes.csv")
+    encode = run_command(commands, "encode", "Q's codes of real images, to CSV", command_encode, "codes.csv")
     encode.add_argument("--data", metavar="DIR", help="data folder (default: the run's)")
     encode.add_argument("--split", choices=SPLITS, default="test", help="split to encode (one-split sources: all)")
+
+
+def add_scoring_commands(commands: argparse._SubParsersAction) -> None:
+    """classifier, evaluate and plot."""
     classifier = commands.add_parser("classifier", help="train (or show) the cached domain classifier of a data set")
     classifier.add_argument(
         "--dataset", default="mnist", choices=DATASETS, metavar="NAME", help=f"one of {', '.join(DATASETS)}"
@@ -619,19 +631,23 @@ def build_parser() -> argparse.ArgumentParser:
     classifier.add_argument("--retrain", action="store_true", help="train again even when one is cached")
     classifier.set_defaults(handler=command_classifier)
 
-    evaluate = run_command("evaluate", "clustering, L_I, sample quality", command_evaluate, "evaluation.json")
+    evaluate = run_command(commands, "evaluate", "clustering, L_I, sample quality", command_evaluate, "evaluation.json")
     evaluate.description = "Score a run; pictures (confusion-catI.png, members-catI.png) go beside --out."
     evaluate.epilog_from = metrics_listing
     evaluate.add_argument("--data", metavar="DIR", help="data folder (default: the run's)")
     evaluate.add_argument("--split", choices=SPLITS, default="test", help="real images scored (one-split data: all)")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
-    evaluate.add_argument("--metrics", metavar="A,B", help="comma-separated subset of the metrics below (default: all)")
+    evaluate.add_argument(
+        "--metrics",
+        metavar="A,B",
+        help="comma-separated subset of the metrics below (default: all that apply to the run)",
+    )
     evaluate.add_argument(
         "--samples", type=count(10, 100_000), default=10_000, help="generated samples (and real images at most)"
     )
     evaluate.add_argument("--classifiers", metavar="DIR", help="folder of cached domain classifiers")
     evaluate.add_argument(
-        "--disentanglement", action="store_true", help="dSprites: MIG, FactorVAE, DCI, SAP, shape-classifier scores"
+        "--disentanglement", action="store_true", help="deprecated: the same as naming disentanglement in --metrics"
     )
     evaluate.add_argument("--scale", type=positive_number, default=1.0, help="disentanglement sample sizes x this")
     evaluate.add_argument(
@@ -642,6 +658,9 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--out", type=output_file, metavar="FILE", help="file to write (default: RUN/curves.png)")
     plot.set_defaults(handler=command_plot)
 
+
+def add_data_commands(commands: argparse._SubParsersAction) -> None:
+    """dsprites and explore."""
     sprites = commands.add_parser("dsprites", help="write the procedural dSprites set in the original file's layout")
     sprites.add_argument(
         "--out", type=output_file, required=True, metavar="FILE.npz", help="file to write (compressed .npz)"
@@ -662,7 +681,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_device(explore)
     explore.set_defaults(handler=command_explore)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -230,6 +230,26 @@ class TrainConfig:
         return cls.from_dict(values)
 
 
+# options that shape the networks or the latent: a checkpoint only resumes under the same values
+MODEL_FIELDS = ("noise", "categorical", "continuous", "image_size", "channels", "learn_std", "spectral_norm")
+MODEL_FIELDS += ("d_batch_norm",)
+MODEL_FIELDS += ("noise_scale", "network")  # the scale of z is the input distribution G learned
+MODEL_FIELDS += ("cr_weight",)  # cr_weight > 0 adds InfoGAN-CR's head: to turn it on late, use --cr-start
+# and the saved position in the epoch counts batches of this size
+RESUME_FIELDS = (*MODEL_FIELDS, "batch_size")
+
+
+def check_resumable(saved: TrainConfig, config: TrainConfig) -> None:
+    """A checkpoint's networks only load under the options that shaped them, and its place in the
+    epoch only means the same batches under the same batch size."""
+    for name in RESUME_FIELDS:
+        if getattr(saved, name) != getattr(config, name):
+            raise InfoGANError(
+                f"the checkpoint was trained with {flag(name)} {getattr(saved, name)!r}, "
+                f"not {getattr(config, name)!r}: drop that option to resume, or start a new run in another --out"
+            )
+
+
 def _checked(name: str, kind: Any, value: Any) -> Any:
     """`value` as field `name`'s type (int, float, bool, str, optional, tuple of int), or an InfoGANError.
 

@@ -15,11 +15,17 @@ amount; and, as in the authors' dSprites setup, the regulariser can start late (
 
 from __future__ import annotations
 
+import contextlib
+import typing
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from infogan.latent import Latent
+
+if typing.TYPE_CHECKING:
+    from infogan.config import TrainConfig
 
 LEAK = 0.1
 
@@ -84,3 +90,24 @@ def contrastive_loss(model: nn.Module, latent: Latent, fake: torch.Tensor, gap: 
     second = model.generator(partner.generator_input(model.spec))  # (B, C, H, W)
     logits = model.cr_head(fake, second).float()  # (B, k)
     return F.cross_entropy(logits, shared)  # -E log H_I(x, x')
+
+
+def generator_term(
+    model: nn.Module,
+    latent: Latent,
+    fake: torch.Tensor,
+    step: int,
+    config: TrainConfig,
+    autocast: contextlib.AbstractContextManager,
+    train_head: bool = True,
+) -> torch.Tensor | None:
+    """L_CR of this G update, with (`train_head`: once per step) the gradient of H's own update already in
+    H's weights (H: min L_CR); None while the regulariser is off. G's share, alpha * L_CR, joins G's loss."""
+    if not active(step, config.cr_weight, config.cr_start):
+        return None
+    gap = gap_at(step, config.cr_start, config.cr_gap, config.cr_gap_steps)
+    with autocast:
+        loss_cr = contrastive_loss(model, latent, fake, gap)
+    if train_head:
+        loss_cr.backward(inputs=list(model.cr_head.parameters()), retain_graph=True)
+    return loss_cr

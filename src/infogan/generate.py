@@ -1,106 +1,36 @@
-"""Use a trained model: load a run, generate sample grids, traversals and interpolations, encode images.
+"""Use a trained model: sample grids, traversals and interpolations from G, Q's reading of images.
 
 Everything here runs the networks in eval mode (batch-norm running statistics), so an image depends
-on its own latent alone.
+on its own latent alone, and in chunks, so memory stays bounded (`in_eval_chunks`). Loading a run
+folder is run_folder.load_run's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
-from infogan.checkpoint import load_checkpoint
-from infogan.config import TrainConfig
 from infogan.data import to_unit_range
 from infogan.errors import InfoGANError
 from infogan.latent import Latent, category_rows_latent, code_latent, sample_latent, traversal_latent
 from infogan.networks import InfoGAN
 
 
-@dataclass
-class Run:
-    """A trained model with the config it was trained with."""
-
-    config: TrainConfig
-    model: InfoGAN
-    directory: Path
-    step: int
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
-
-
-def build_model(config: TrainConfig) -> InfoGAN:
-    """The networks a config describes, freshly initialised."""
-    return InfoGAN(
-        config.latent,
-        config.image_size,
-        config.channels,
-        config.learn_std,
-        config.spectral_norm,
-        config.network,
-        contrastive=config.cr_weight > 0,
-        d_batch_norm=config.d_batch_norm,
-    )
-
-
-def resolve_device(name: str) -> torch.device:
-    """auto -> CUDA when present, else CPU; asking for CUDA without one is an error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise InfoGANError("--device cuda asked for, but PyTorch sees no CUDA device: use --device cpu")
-    return torch.device(name)
-
-
-def run_folder(directory: str | Path) -> Path:
-    """The run folder as a Path; InfoGANError when it does not exist (checked first by every command)."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise InfoGANError(f"run folder {directory} does not exist")
-    return directory
-
-
-def load_run(directory: str | Path, device: str = "auto", checkpoint: str = "latest.pt") -> Run:
-    """Load a run folder's checkpoint (by default checkpoints/latest.pt; e.g. step-00005000.pt) and its config."""
-    directory = run_folder(directory)
-    state = load_checkpoint(directory / "checkpoints" / checkpoint)
-    config = TrainConfig.from_dict(state["config"])
-    model = build_model(config)
-    try:
-        model.load_state_dict(state["model"])
-    except RuntimeError as error:
-        raise InfoGANError(f"checkpoint of {directory} does not fit the model ({str(error).splitlines()[0]})") from None
-    # channels-last convolutions: the same math, 1.5x faster inference on the CPU
-    model = model.to(resolve_device(device), memory_format=torch.channels_last)
-    return Run(config, model.eval(), directory, state["step"])
-
-
 @torch.no_grad()
-def recalibrate_batch_norm(model: InfoGAN, batch_size: int, seed: int = 0, batches: int = 50) -> None:
-    """Recompute G's batch-norm population statistics as exact means over fresh latent batches.
-
-    Training runs G on batch statistics; the exponential running averages lag behind weights that
-    move at lr 1e-3, and eval-mode samples drawn with them were noise where train-mode samples were
-    clean digits. Training never reads these buffers, so this changes no optimisation step.
-    """
-    layers = [m for m in model.generator.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    momenta = [layer.momentum for layer in layers]
-    for layer in layers:
-        layer.reset_running_stats()
-        layer.momentum = None  # cumulative average
+def in_eval_chunks(
+    model: InfoGAN, function: Callable[[torch.Tensor], Any], inputs: torch.Tensor, batch_size: int = 500
+) -> list:
+    """`function` of each chunk of `inputs`, moved to the model's device, with the model in eval mode;
+    the model's mode is restored after."""
     was_training = model.training
-    model.generator.train()
-    generator = torch.Generator().manual_seed(seed)
+    model.eval()
     device = next(model.parameters()).device
-    for _ in range(batches):
-        model.generator(sample_latent(model.spec, batch_size, generator).generator_input(model.spec).to(device))
-    for layer, momentum in zip(layers, momenta, strict=True):
-        layer.momentum = momentum
-    model.train(was_training)
+    try:
+        return [function(chunk.to(device)) for chunk in inputs.split(batch_size)]
+    finally:
+        model.train(was_training)
 
 
 def generate(model: InfoGAN, latent: Latent) -> torch.Tensor:
@@ -108,15 +38,9 @@ def generate(model: InfoGAN, latent: Latent) -> torch.Tensor:
     return generate_from_inputs(model, latent.generator_input(model.spec))
 
 
-@torch.no_grad()
 def generate_from_inputs(model: InfoGAN, inputs: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """G on ready-made (N, input_dim) input vectors, in eval mode, in chunks; images on the CPU."""
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    images = torch.cat([model.generator(chunk.to(device)).float().cpu() for chunk in inputs.split(batch_size)])
-    model.train(was_training)
-    return images
+    return torch.cat(in_eval_chunks(model, lambda chunk: model.generator(chunk).float().cpu(), inputs, batch_size))
 
 
 def sample_grid(model: InfoGAN, seed: int = 0, columns: int = 10) -> tuple[torch.Tensor, int]:
@@ -152,18 +76,29 @@ def interpolation(model: InfoGAN, seed: int = 0, pairs: int = 8, steps: int = 10
     return generate_from_inputs(model, inputs), steps
 
 
-@torch.no_grad()
+def q_outputs(model: InfoGAN, images: torch.Tensor, batch_size: int = 500) -> tuple:
+    """Q(c | x) of images (N, C, H, W), uint8 or float in [-1, 1], in eval mode, float32 on the CPU:
+    (a list of (N, K_i) logits per categorical code, (N, n_cont) means, (N, n_cont) log stds or None)."""
+
+    def read(chunk: torch.Tensor) -> tuple:
+        logits, means, log_stds = model.q_head(
+            model.trunk(to_unit_range(chunk) if chunk.dtype == torch.uint8 else chunk)
+        )
+        return (
+            [x.float().cpu() for x in logits],
+            means.float().cpu(),
+            None if log_stds is None else log_stds.float().cpu(),
+        )
+
+    parts = in_eval_chunks(model, read, images, batch_size)  # per chunk: (logits, means, log_stds)
+    logits = [torch.cat([part[0][i] for part in parts]) for i in range(len(model.spec.categorical))]
+    means = torch.cat([part[1] for part in parts])
+    log_stds = None if parts[0][2] is None else torch.cat([part[2] for part in parts])
+    return logits, means, log_stds
+
+
 def encode(model: InfoGAN, images: torch.Tensor, batch_size: int = 500) -> tuple[list[torch.Tensor], torch.Tensor]:
     """Q's reading of real uint8 images (N, C, H, W) in eval mode:
     (a list of (N, K_i) logits per categorical code, (N, n_cont) continuous means)."""
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    chunks = []
-    for chunk in images.split(batch_size):
-        logits, means, _ = model.q_head(model.trunk(to_unit_range(chunk.to(device))))
-        chunks.append((torch.cat([means, *logits], dim=1)).float().cpu())  # (n, n_cont + sum K)
-    model.train(was_training)
-    out = torch.cat(chunks)
-    means, logits = out[:, : model.spec.continuous], out[:, model.spec.continuous :]
-    return list(logits.split(list(model.spec.categorical), dim=1)), means
+    logits, means, _ = q_outputs(model, images, batch_size)
+    return logits, means

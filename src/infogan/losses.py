@@ -49,36 +49,6 @@ def gaussian_nll(means: torch.Tensor, log_stds: torch.Tensor | None, latent: Lat
     return nll.mean(dim=0)
 
 
-def real_clustering_loss(logits: list[torch.Tensor]) -> torch.Tensor:
-    """-[H(E_x p(c | x)) - E_x H(p(c | x))] summed over the categorical codes, on a batch of real images.
-
-    The negative mutual information between a real image and Q's category (CatGAN, Springenberg 2016;
-    IMSAT): minimal, -ln K, when Q is confident on each image and uses the K categories equally often.
-    It lets real data pull Q's categories, and through L_I G's, towards the clusters of real images.
-    """
-    total = logits[0].new_zeros(())
-    for code_logits in logits:
-        log_p = F.log_softmax(code_logits, dim=1)  # (B, K)
-        per_image_entropy = -(log_p.exp() * log_p).sum(1).mean()
-        log_marginal = torch.logsumexp(log_p, dim=0) - math.log(len(log_p))  # log E_x p(c | x), (K,)
-        marginal_entropy = -(log_marginal.exp() * log_marginal).sum()
-        total = total + per_image_entropy - marginal_entropy
-    return total
-
-
-def consistency_loss(logits: list[torch.Tensor], augmented_logits: list[torch.Tensor]) -> torch.Tensor:
-    """KL(p(c | x) || p(c | aug(x))) per image, averaged, summed over codes; p(c | x) is held fixed.
-
-    IMSAT's self-augmented training (Hu et al. 2017): a category that changes under a small rotation
-    or shift marks style, not content, so Q is taught that augmenting an image keeps its category.
-    """
-    total = augmented_logits[0].new_zeros(())
-    for code_logits, code_augmented in zip(logits, augmented_logits, strict=True):
-        target = F.log_softmax(code_logits.detach(), dim=1)
-        total = total + F.kl_div(F.log_softmax(code_augmented, dim=1), target, log_target=True, reduction="batchmean")
-    return total
-
-
 def code_entropies(spec: LatentSpec) -> list[float]:
     """H(c) of each code: ln K for a uniform K-way code, ln 2 for U(-1, 1) (differential entropy)."""
     return [math.log(size) for size in spec.categorical] + [math.log(2.0)] * spec.continuous
@@ -97,3 +67,9 @@ def information_loss(
     cont = gaussian_nll(means, log_stds, latent)
     loss = cat_weight * cat.sum() + cont_weight * cont.sum()
     return loss, torch.cat([cat, cont]).detach()
+
+
+def full_precision(q_outputs: tuple) -> tuple:
+    """Q's outputs in float32, so losses are computed at full precision under autocast."""
+    logits, means, log_stds = q_outputs
+    return [x.float() for x in logits], means.float(), None if log_stds is None else log_stds.float()

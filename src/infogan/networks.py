@@ -8,12 +8,17 @@ heads, then the InfoGAN container that holds them.
 from __future__ import annotations
 
 import itertools
+import typing
 
 import torch
 from torch import nn
 
 from infogan.contrastive import ContrastiveHead
+from infogan.errors import InfoGANError
 from infogan.latent import LatentSpec
+
+if typing.TYPE_CHECKING:
+    from infogan.config import TrainConfig
 
 # image size -> (spatial size after the fully connected layers, channels of each stride-2 stage in G)
 ARCHITECTURES: dict[int, tuple[int, tuple[int, ...]]] = {
@@ -159,6 +164,29 @@ class InfoGAN(nn.Module):
         """One trunk pass for both heads: (D logits (B,), Q's outputs)."""
         features = self.trunk(images)
         return self.d_head(features).squeeze(1), self.q_head(features)
+
+
+def build_model(config: TrainConfig) -> InfoGAN:
+    """The networks a config describes, freshly initialised."""
+    return InfoGAN(
+        config.latent,
+        config.image_size,
+        config.channels,
+        config.learn_std,
+        config.spectral_norm,
+        config.network,
+        contrastive=config.cr_weight > 0,
+        d_batch_norm=config.d_batch_norm,
+    )
+
+
+def resolve_device(name: str) -> torch.device:
+    """auto -> CUDA when present, else CPU; asking for CUDA without one is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise InfoGANError("--device cuda asked for, but PyTorch sees no CUDA device: use --device cpu")
+    return torch.device(name)
 
 
 def init_weights(module: nn.Module) -> None:

@@ -20,11 +20,12 @@ import torch
 from infogan.data import load_dataset
 from infogan.errors import InfoGANError
 from infogan.files import write_text
-from infogan.generate import Run, encode, generate, load_run
+from infogan.generate import encode, generate
 from infogan.latent import sample_latent
 from infogan.metrics.agreement import SIMILARITIES, centrality, consensus_partition, similarity_matrix
 from infogan.metrics.clustering import clustering_scores
 from infogan.metrics.disentanglement import compute_factor_vae
+from infogan.run_folder import Run, load_run
 
 CRITERIA = ("centrality", "consensus")
 SELECT_FILE = "select.json"

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from infogan.config import TrainConfig
+from infogan.config import TrainConfig, check_resumable
 from infogan.errors import InfoGANError, TrainingInterrupted
 from infogan.files import write_json
 from infogan.interrupt import StopRequests
@@ -74,8 +74,6 @@ def finished(run: Path, config: TrainConfig) -> bool:
 def how_to_start(run: Path, config: TrainConfig) -> str:
     """How a seed's job starts: new (no run yet), resume (this seed's run with a checkpoint) or restart
     (stopped before its first checkpoint). A run trained with other model options is refused."""
-    from infogan.train import check_resumable
-
     saved = run / "config.json"
     if not saved.is_file():
         return "new"

@@ -1,56 +1,50 @@
-"""The training loop of InfoGAN: one function, `train`, whose steps mirror the objective.
+"""The training loop of InfoGAN: `train`, whose steps mirror the objective.
 
 Each step, as in the authors' code:
   (1) update D: maximise log D(x) + log(1 - D(G(z, c))), and, when L_I trains the shared trunk,
       maximise lambda * L_I on the same fake batch (trunk and Q head take this gradient);
   (2) update G: maximise log D(G(z, c)) + lambda * L_I (and the Q head here when L_I does not train
       the trunk).
+The options beyond the paper join through one marked hook per phase: IMSAT's term on real images in
+(1) (imsat.py), InfoGAN-CR's contrastive regulariser in (2) (contrastive.py). The loop around the step
+(`Trainer.fit`) is a sequence of named phases: batch, step, log, evaluate, checkpoint, end of epoch,
+with when each runs decided in one place (`due`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime
 import logging
-import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
-from infogan import contrastive, distributed, generate
-from infogan.augment import random_affine, random_erase, random_gamma
-from infogan.checkpoint import LATEST, load_checkpoint, recovery_hint, save_rotating, saved_steps
-from infogan.config import TrainConfig, flag
+from infogan import contrastive, distributed, generate, imsat
+from infogan.config import TrainConfig
 from infogan.data import ImageData, batches, load_dataset, to_unit_range
 from infogan.distributed import Processes
 from infogan.errors import InfoGANError, TrainingInterrupted
-from infogan.files import copy_file, write_json
+from infogan.files import write_json
 from infogan.interrupt import StopRequests
 from infogan.latent import Latent, sample_latent
-from infogan.losses import (
-    code_entropies,
-    consistency_loss,
-    discriminator_loss,
-    generator_loss,
-    information_loss,
-    real_clustering_loss,
+from infogan.losses import code_entropies, discriminator_loss, full_precision, generator_loss, information_loss
+from infogan.networks import InfoGAN, build_model, resolve_device
+from infogan.run_folder import (
+    Position,
+    check_run_folder,
+    checkpoint_state,
+    clear_run_folder,
+    nonfinite_advice,
+    resume_from_latest,
+    run_lock,
+    save_run_checkpoint,
 )
-from infogan.monitor import TrainingLog
-from infogan.networks import InfoGAN
-from infogan.run_folder import check_run_folder, clear_run_folder, run_lock
+from infogan.training_log import LossWindow, Progress, TrainingLog, optional_terms
 from infogan.visualize import save_grid
 
 log = logging.getLogger(__name__)
-
-# options that shape the networks or the latent: a checkpoint only resumes under the same values
-MODEL_FIELDS = ("noise", "categorical", "continuous", "image_size", "channels", "learn_std", "spectral_norm")
-MODEL_FIELDS += ("d_batch_norm",)
-MODEL_FIELDS += ("noise_scale", "network")  # the scale of z is the input distribution G learned
-MODEL_FIELDS += ("cr_weight",)  # cr_weight > 0 adds InfoGAN-CR's head: to turn it on late, use --cr-start
-# and the saved position in the epoch counts batches of this size
-RESUME_FIELDS = (*MODEL_FIELDS, "batch_size")
 
 
 def make_optimizers(model: InfoGAN, config: TrainConfig) -> dict[str, torch.optim.Adam]:
@@ -87,7 +81,7 @@ def compile_networks(model: InfoGAN, mode: str) -> None:
 
 
 def learning_rates(config: TrainConfig) -> dict[str, float]:
-    """Per optimizer of make_optimizers; InfoGAN-CR's head trains at Q's rate, as the authors'."""
+    """By optimizer: InfoGAN-CR's head trains at Q's rate, as the authors'."""
     return {"d": config.lr_d, "g": config.lr_g, "q": config.lr_q, "cr": config.lr_q}
 
 
@@ -112,11 +106,11 @@ def train_step(
     """
     autocast = torch.autocast(real.device.type, torch.bfloat16, enabled=config.amp)
     weights = (config.info_weight_cat, config.info_weight_cont)
+    out: dict[str, torch.Tensor] = {}
     with autocast:
         fake = model.generator(latent.generator_input(model.spec))  # (B, C, H, W)
 
     # (1) update D: min softplus(-D(x)) + softplus(D(G(z, c)))  [+ lambda * (-L_I) through trunk and Q head]
-    #     [+ real_cluster_weight * (KL(Q(x) || Q(aug(x))) - I(x; Q's category)) on real images]
     model.zero_grad(set_to_none=True)
     with autocast:
         real_features = model.trunk(real)  # (B, 1024)
@@ -124,21 +118,19 @@ def train_step(
         loss_d = discriminator_loss(model.d_head(real_features).float(), model.d_head(fake_features).float())
         loss_d_total = loss_d
         if config.info_trains_trunk:
-            info_d, _ = information_loss(_float(model.q_head(fake_features)), latent, *weights)
+            info_d, _ = information_loss(full_precision(model.q_head(fake_features)), latent, *weights)
             loss_d_total = loss_d + info_d
-        if config.real_cluster_weight:
-            real_logits, _, _ = _float(model.q_head(real_features))
-            augmented_logits, _, _ = _float(model.q_head(model.trunk(augmented)))
-            loss_real_cluster = real_clustering_loss(real_logits) + consistency_loss(real_logits, augmented_logits)
+        if imsat.active(config):  # beyond the paper: + w * (KL(Q(x) || Q(aug(x))) - I(x; c)) on real images
+            loss_real_cluster = imsat.discriminator_term(model, real_features, augmented)
             loss_d_total = loss_d_total + config.real_cluster_weight * loss_real_cluster
+            out["loss_real_cluster"] = loss_real_cluster.detach()
     loss_d_total.backward()
-    trains_q = config.info_trains_trunk or config.real_cluster_weight > 0
+    trains_q = config.info_trains_trunk or imsat.active(config)
     stepped = [optimizers["d"], *([optimizers["q"]] if trains_q else [])]
     updated_d = _update(stepped, loss_d_total, processes, config.skip_nonfinite)
 
-    # (2) update G: min softplus(-D(G(z, c))) + lambda * (-L_I) [+ alpha * L_CR]; D's weights take no gradient.
+    # (2) update G: min softplus(-D(G(z, c))) + lambda * (-L_I); D's weights take no gradient.
     #     --g-steps K takes K such updates on the same latents (InfoGAN-CR's code: 2), the first on this fake batch
-    out = {"loss_real_cluster": loss_real_cluster.detach()} if config.real_cluster_weight else {}
     updated_g = 0
     for g_step in range(config.g_steps):
         if g_step:
@@ -172,17 +164,13 @@ def _generator_update(
     with autocast:
         features = model.trunk(fake)
         loss_g = generator_loss(model.d_head(features).float())
-        info_g, nll = information_loss(_float(model.q_head(features)), latent, *weights)
+        info_g, nll = information_loss(full_precision(model.q_head(features)), latent, *weights)
         loss_g_total = loss_g + info_g
     stepped = [optimizers["g"], *([] if config.info_trains_trunk else [optimizers["q"]])]
     inputs = [p for optimizer in stepped for p in _parameters(optimizer)]
-    loss_cr = None
-    if contrastive.active(step, config.cr_weight, config.cr_start):
-        gap = contrastive.gap_at(step, config.cr_start, config.cr_gap, config.cr_gap_steps)
-        with autocast:
-            loss_cr = contrastive.contrastive_loss(model, latent, fake, gap)
-        if train_cr_head:  # CR head: min L_CR
-            loss_cr.backward(inputs=list(model.cr_head.parameters()), retain_graph=True)
+    loss_cr = contrastive.generator_term(model, latent, fake, step, config, autocast, train_head=train_cr_head)
+    if loss_cr is not None:  # beyond the paper: + alpha * L_CR, InfoGAN-CR's contrastive regulariser
+        if train_cr_head:
             stepped.append(optimizers["cr"])
         loss_g_total = loss_g_total + config.cr_weight * loss_cr
     loss_g_total.backward(inputs=inputs)
@@ -214,60 +202,6 @@ def _update(
     return True
 
 
-def _float(q_outputs: tuple) -> tuple:
-    """Q's outputs in float32, so losses are computed at full precision under autocast."""
-    logits, means, log_stds = q_outputs
-    return [x.float() for x in logits], means.float(), None if log_stds is None else log_stds.float()
-
-
-def check_resumable(saved: TrainConfig, config: TrainConfig) -> None:
-    """A checkpoint's networks only load under the options that shaped them, and its place in the
-    epoch only means the same batches under the same batch size."""
-    for name in RESUME_FIELDS:
-        if getattr(saved, name) != getattr(config, name):
-            raise InfoGANError(
-                f"the checkpoint was trained with {flag(name)} {getattr(saved, name)!r}, "
-                f"not {getattr(config, name)!r}: drop that option to resume, or start a new run in another --out"
-            )
-
-
-def restore(path: Path, model: InfoGAN, optimizers: dict[str, torch.optim.Adam], config: TrainConfig) -> dict:
-    """Load checkpoint `path` into the model and optimizers; returns the checkpoint.
-
-    The optimizers keep their moments but take the learning rates and betas of `config`, so a
-    resume can, say, lower a learning rate after a run diverged.
-    """
-    try:
-        state = load_checkpoint(path)
-    except InfoGANError as error:
-        hint = recovery_hint(path, "resume from it")
-        raise InfoGANError(f"{error}: {hint}" if hint else str(error)) from None
-    check_resumable(TrainConfig.from_dict(state["config"]), config)
-    try:
-        model.load_state_dict(state["model"])
-        for name, optimizer in optimizers.items():
-            optimizer.load_state_dict(state["optimizers"][name])
-    except (RuntimeError, KeyError, ValueError, TypeError) as error:
-        raise InfoGANError(f"checkpoint {path} does not fit the model ({str(error).splitlines()[0]})") from None
-    for name, optimizer in optimizers.items():
-        for group in optimizer.param_groups:
-            group.update(lr=learning_rates(config)[name], betas=(config.beta1, config.beta2))
-    return state
-
-
-def warped_copy(real: torch.Tensor, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:
-    """The IMSAT term's random warp of a real batch: geometry, then grey levels, then cutout.
-
-    A warp that is off draws no random numbers, so runs from before it existed replay exactly.
-    """
-    out = random_affine(real, generator, shear=config.real_cluster_shear, stretch=config.real_cluster_stretch)
-    if config.real_cluster_gamma > 1:
-        out = random_gamma(out, generator, config.real_cluster_gamma)
-    if config.real_cluster_erase:
-        out = random_erase(out, generator, config.real_cluster_erase)
-    return out
-
-
 def write_epoch_images(model: InfoGAN, run: Path, epoch: int, seed: int) -> None:
     """Sample grid and one traversal per continuous code, from latents fixed by the run's seed."""
     images, columns = generate.sample_grid(model, seed)
@@ -286,7 +220,7 @@ def train(config: TrainConfig, resume: bool = False, overwrite: bool = False) ->
     """
     config.validate()
     run = Path(config.out)
-    processes, device = distributed.start(generate.resolve_device(config.device))
+    processes, device = distributed.start(resolve_device(config.device))
     try:
         with contextlib.ExitStack() as held:  # rank 0 holds RUN/.lock until the end
 
@@ -295,7 +229,7 @@ def train(config: TrainConfig, resume: bool = False, overwrite: bool = False) ->
                 check_run_folder(run, resume, overwrite)
 
             processes.on_main(claim)
-            return _train(config, run, resume, processes, device)
+            return Trainer(config, run, resume, processes, device).fit()
     except RuntimeError as error:
         if not out_of_memory(error):
             raise
@@ -311,280 +245,237 @@ def out_of_memory(error: RuntimeError) -> bool:
     return isinstance(error, torch.OutOfMemoryError) or "can't allocate memory" in str(error)
 
 
-def _train(config: TrainConfig, run: Path, resume: bool, processes: Processes, device: torch.device) -> Path:
-    rank, world_size, main = processes.rank, processes.world_size, processes.is_main
+@dataclass(frozen=True)
+class Due:
+    """What follows a step: a log line, a held-out evaluation, the end of the loop, a mid-epoch checkpoint."""
 
-    # --- data, model, optimizers; every random stream seeded from config.seed (latents also by rank)
-    torch.manual_seed(config.seed)
-    data = load_dataset(config)
-    if len(data) // world_size < config.batch_size:
-        raise InfoGANError(
-            f"--batch-size {config.batch_size} (per process) is larger than the data set "
-            f"({len(data)} images over {world_size} process(es))"
-        )
-    images = place_images(data, device)
-    # channels-last convolutions: the same math, 15-20% faster per step on this CPU (benchmarks/train_speed.py)
-    model = generate.build_model(config).to(device, memory_format=torch.channels_last)
-    compile_networks(model, config.compile)
-    optimizers = make_optimizers(model, config)
-    data_rng = torch.Generator().manual_seed(config.seed)  # batch order, the same on every process
-    latent_rng = torch.Generator().manual_seed(config.seed + 1 + (rank << 32))  # latents of the training batches
-    step, epoch, batch_in_epoch, epoch_rng_state = 0, 0, 0, data_rng.get_state()
-    if resume:
-        state = restore(run / "checkpoints" / LATEST, model, optimizers, config)
-        step, epoch, batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
-        torch.set_rng_state(state["rng"]["torch"])
-        latent_rng.set_state(latent_states(state, world_size)[rank])
-        epoch_rng_state = state["rng"]["data_epoch"]
-        check_position(state, len(data), len(data) // world_size // config.batch_size)
-        log.info("resumed %s at step %d (epoch %d)", run, step, epoch)
-    processes.broadcast_state(model)  # replicas start identical
-    if main:
-        if not resume:
-            clear_run_folder(run)
-        config.save(run / "config.json")
-
-    steps_per_epoch = len(data) // world_size // config.batch_size
-    total_steps = config.steps or config.epochs * steps_per_epoch
-    entropies = code_entropies(model.spec)
-    names = model.spec.code_names()
-    metrics = TrainingLog(run, config) if main else None  # metrics.jsonl (+ TensorBoard), held-out clustering
-    window = new_window(len(names), device, optional_terms(config))
-    window_steps, skipped_steps, train_seconds, window_start = 0, 0, 0.0, time.perf_counter()
-    progress = Progress(total_steps, step, main)
-    if main:
-        epochs = (total_steps - step) / steps_per_epoch
-        log.info("training %d steps (%.1f epochs of %s) on %s", total_steps - step, epochs, data.name, device)
-
-    def write(record: dict) -> None:
-        if metrics is not None:
-            metrics.write(record)
-
-    def checkpoint() -> None:
-        """G's batch-norm statistics, a check that the weights are finite and equal on every process, then save."""
-        generate.recalibrate_batch_norm(model, config.batch_size, config.seed)
-        processes.broadcast_state(model)
-        if not all(bool(t.isfinite().all()) for t in model.state_dict().values() if t.is_floating_point()):
-            raise InfoGANError(f"the weights became non-finite by step {step}: {nonfinite_advice(run)}")
-        fingerprints = processes.check_identical(model)
-        latents = processes.gather(latent_rng.get_state())  # each process draws its own latents
-        if main:
-            state = {
-                "config": config.to_dict(),
-                "model": model.state_dict(),
-                "optimizers": {name: opt.state_dict() for name, opt in optimizers.items()},
-                "step": step,
-                "epoch": epoch,
-                "batch_in_epoch": batch_in_epoch,
-                "data_images": len(data),
-                "rng": {"torch": torch.get_rng_state(), "latent": latents, "data_epoch": epoch_rng_state},
-            }
-            saved = save_rotating(state, run / "checkpoints", config.keep_checkpoints)
-            if config.keep_epoch_checkpoints and batch_in_epoch == 0:
-                copy_file(saved, run / "checkpoints" / f"epoch-{epoch:04d}.pt")
-            write({"event": "checkpoint", "step": step, "file": saved.name, "replica_fingerprints": fingerprints})
-
-    model.train()
-    last: dict[str, float] = {}
-    with StopRequests() as signals:
-        stopping = False
-        while step < total_steps and not stopping:
-            # --- one epoch: a permutation from the state the epoch started with (exact on resume)
-            data_rng.set_state(epoch_rng_state)
-            order = batches(data, config.batch_size, data_rng, rank, world_size)
-            for indices in order[batch_in_epoch:]:
-                start = time.perf_counter()
-                real = to_unit_range(images[indices].to(device, non_blocking=True))
-                latent = sample_latent(model.spec, config.batch_size, latent_rng, device)
-                augmented = None
-                if config.real_cluster_weight:
-                    augmented = warped_copy(real, config, latent_rng)
-                losses = train_step(model, optimizers, real, latent, config, processes, step, augmented)
-                if int(losses.pop("skipped")):  # only non-zero under --skip-nonfinite: keep NaNs out of the means
-                    skipped_steps += 1
-                else:
-                    for key, value in losses.items():
-                        window[key] += value
-                    window_steps += 1
-                step, batch_in_epoch = step + 1, batch_in_epoch + 1
-                train_seconds += time.perf_counter() - start
-                progress.update()
-                stopping = processes.any(signals.requested is not None)
-                saving = config.checkpoint_every > 0 and step % config.checkpoint_every == 0
-
-                # --- log: mean losses over the window and processes, L_I = H(c) - NLL per code, images/s;
-                # every checkpoint follows a log line, so a non-finite loss stops the run before it is saved
-                if (
-                    step % config.log_every == 0
-                    or step == total_steps
-                    or batch_in_epoch == len(order)
-                    or saving
-                    or stopping
-                ):
-                    last = summarise_window(window, window_steps, skipped_steps, names, entropies, processes, run)
-                    elapsed = time.perf_counter() - window_start
-                    record = {"event": "step", "step": step, "epoch": epoch + batch_in_epoch / len(order), **last}
-                    record.update({f"lr_{k}": opt.param_groups[0]["lr"] for k, opt in optimizers.items()})
-                    record["images_per_s"] = (window_steps + skipped_steps) * config.batch_size * world_size / elapsed
-                    write(record)
-                    progress.show(record, config.batch_size * world_size)
-                    window, window_steps, skipped_steps = new_window(len(names), device, optional_terms(config)), 0, 0
-                    window_start = time.perf_counter()
-                # --- held-out clustering every eval_every steps; the end of an epoch or of the run does its own
-                mid_epoch = step < total_steps and batch_in_epoch < len(order) and not stopping
-                if metrics is not None and config.eval_every and step % config.eval_every == 0 and mid_epoch:
-                    metrics.write_clustering(model, step, epoch + batch_in_epoch / len(order))
-                if step >= total_steps or stopping:
-                    break
-                if saving and batch_in_epoch < len(order):
-                    checkpoint()
-
-            # --- end of an epoch (or of the run, or a stop): images from the fixed latents, checkpoint
-            if batch_in_epoch == len(order):
-                epoch, batch_in_epoch, epoch_rng_state = epoch + 1, 0, data_rng.get_state()
-            checkpoint()
-            if main:
-                write_epoch_images(model, run, epoch, config.seed)
-            write({"event": "epoch", "step": step, "epoch": epoch, **last})
-            if metrics is not None:
-                metrics.write_clustering(model, step, epoch)
-            stopping = processes.any(signals.requested is not None)  # a signal during the epoch's end
-    progress.close()
-    if metrics is not None:
-        metrics.close()
-    if stopping:
-        raise TrainingInterrupted(
-            f"stopped by {signals.requested or 'a signal to another process'} after step {step} of {total_steps}; "
-            f"checkpoint saved: resume with `infogan train --resume {run}`",
-            signals.number or 15,
-        )
-
-    if main:
-        summary = {
-            "steps": step,
-            "epochs": step / steps_per_epoch,
-            "images_seen": step * config.batch_size * world_size,
-            "processes": world_size,
-            "train_seconds": train_seconds,
-            "images_per_s": step * config.batch_size * world_size / train_seconds if train_seconds else None,
-            "data": data.name,
-            "data_images": len(data),
-            "device": str(device),
-            "torch": torch.__version__,
-            "final": last,
-        }
-        write_json(run / "summary.json", summary)
-        log.info("run written to %s", run)
-    return run
+    log: bool
+    evaluate: bool
+    end: bool
+    checkpoint: bool
 
 
-class Progress:
-    """tqdm's bar on a terminal; elsewhere (a file, a pipe), where tqdm stays silent, one log line per
-    metrics-log window: step, losses, images/s and the time left at that window's speed."""
+def due(config: TrainConfig, position: Position, epoch_batches: int, total_steps: int, stopping: bool) -> Due:
+    """The cadence rules in one place, after the step that brought training to `position`.
 
-    def __init__(self, total: int, initial: int, main: bool):
-        self.total = total
-        self.bar = tqdm(
-            total=total, initial=initial, desc="train", unit="step", dynamic_ncols=True, disable=None if main else True
-        )
-        self.lines = main and self.bar.disable
-
-    def update(self) -> None:
-        self.bar.update()
-
-    def show(self, record: dict, images_per_step: int) -> None:
-        """A "step" record of metrics.jsonl on the bar, or as a log line."""
-        losses = {key: value for key, value in record.items() if key.startswith("loss_")}
-        if not self.lines:
-            self.bar.set_postfix({key: f"{value:.3f}" for key, value in losses.items()})
-            return
-        speed = record["images_per_s"]
-        left = datetime.timedelta(seconds=round((self.total - record["step"]) * images_per_step / speed))
-        shown = ", ".join(f"{key} {value:.3f}" for key, value in losses.items())
-        log.info("step %d/%d: %s; %.0f images/s, %s left", record["step"], self.total, shown, speed, left)
-
-    def close(self) -> None:
-        self.bar.close()
-
-
-def check_position(state: dict, images: int, steps_per_epoch: int) -> None:
-    """A checkpoint's place in its epoch only means the same batches on a data set of the same size."""
-    advice = "resume on the same data, or start a new run in another --out"
-    saved = state.get("data_images")  # absent from checkpoints written before it was recorded
-    if saved is not None and saved != images:
-        raise InfoGANError(f"the checkpoint was trained on {saved} images, this data set has {images}: {advice}")
-    if state["batch_in_epoch"] >= steps_per_epoch:  # no epoch may start past its last batch
-        raise InfoGANError(
-            f"the checkpoint stopped at batch {state['batch_in_epoch']} of an epoch, past the {steps_per_epoch} "
-            f"batches of this data set's: {advice}"
-        )
-
-
-def latent_states(state: dict, world_size: int) -> list[torch.Tensor]:
-    """The latent generators' states by rank; a run resumes only on as many processes as it was saved from,
-    since the batch size is per process and each process draws its own latents."""
-    latents = state["rng"]["latent"]
-    latents = [latents] if isinstance(latents, torch.Tensor) else latents  # format 1: one process
-    if len(latents) != world_size:
-        raise InfoGANError(
-            f"the checkpoint was written by {len(latents)} process(es), not {world_size}: resume with "
-            f"torchrun --nproc_per_node (times --nnodes) = {len(latents)}, or start a new run"
-        )
-    return latents
-
-
-def nonfinite_advice(run: Path) -> str:
-    """What to do after a run diverged: where the last good checkpoint is and how to go on."""
-    steps = saved_steps(run / "checkpoints")
-    remedies = "lower learning rates (--lr-d/--lr-g/--lr-q) or --noise-scale, or pass --skip-nonfinite"
-    if not steps:
-        return f"no checkpoint was written; start again with `--out {run} --overwrite` and {remedies}"
-    kept = f"the last good checkpoint ({steps[-1].name}) is kept"
-    return f"{kept}; resume with `infogan train --resume {run}` and {remedies}"
-
-
-def optional_terms(config: TrainConfig) -> tuple[str, ...]:
-    """Loss terms that train_step returns only when their option is on: the contrastive regulariser's
-    cross-entropy (0 before --cr-start) and the real-image clustering term."""
-    return tuple(
-        name
-        for name, on in (("loss_cr", config.cr_weight > 0), ("loss_real_cluster", config.real_cluster_weight > 0))
-        if on
+    Every checkpoint follows a log line, so a non-finite loss stops the run before it is saved; the end
+    of an epoch, of the run or a stop makes its own evaluation and checkpoint (Trainer.end_of_epoch).
+    """
+    step = position.step
+    saving = config.checkpoint_every > 0 and step % config.checkpoint_every == 0
+    epoch_ends = position.batch_in_epoch == epoch_batches
+    end = step >= total_steps or stopping
+    return Due(
+        log=step % config.log_every == 0 or step == total_steps or epoch_ends or saving or stopping,
+        evaluate=bool(config.eval_every) and step % config.eval_every == 0 and not (end or epoch_ends),
+        end=end,
+        checkpoint=saving and not epoch_ends,
     )
 
 
-def new_window(codes: int, device: torch.device, terms: tuple[str, ...]) -> dict[str, torch.Tensor]:
-    """Running sums of the losses over a logging window, kept on the device (no sync per step)."""
-    scalars = ("loss_d", "loss_g", *terms)
-    return {"nll": torch.zeros(codes, device=device), **{name: torch.zeros((), device=device) for name in scalars}}
+class Trainer:
+    """One training run: the networks, the data, the random streams, the position and the log; `fit`
+    is the loop, and each of its phases a method."""
+
+    def __init__(self, config: TrainConfig, run: Path, resume: bool, processes: Processes, device: torch.device):
+        self.config, self.run, self.processes, self.device = config, run, processes, device
+        rank, world_size = processes.rank, processes.world_size
+        # --- data, model, optimizers; every random stream seeded from config.seed (latents also by rank)
+        torch.manual_seed(config.seed)
+        self.data = load_dataset(config)
+        if len(self.data) // world_size < config.batch_size:
+            raise InfoGANError(
+                f"--batch-size {config.batch_size} (per process) is larger than the data set "
+                f"({len(self.data)} images over {world_size} process(es))"
+            )
+        self.images = place_images(self.data, device)
+        # channels-last convolutions: the same math, 15-20% faster per step on this CPU (benchmarks/train_speed.py)
+        self.model = build_model(config).to(device, memory_format=torch.channels_last)
+        compile_networks(self.model, config.compile)
+        self.optimizers = make_optimizers(self.model, config)
+        self.data_rng = torch.Generator().manual_seed(config.seed)  # batch order, the same on every process
+        self.latent_rng = torch.Generator().manual_seed(config.seed + 1 + (rank << 32))  # the batches' latents
+        self.position = Position(0, 0, 0, self.data_rng.get_state())
+        if resume:
+            self.position = resume_from_latest(
+                run, self.model, self.optimizers, config, self.latent_rng, rank, world_size, len(self.data)
+            )
+        processes.broadcast_state(self.model)  # replicas start identical
+        if processes.is_main:
+            if not resume:
+                clear_run_folder(run)
+            config.save(run / "config.json")
+
+        self.steps_per_epoch = len(self.data) // world_size // config.batch_size
+        self.total_steps = config.steps or config.epochs * self.steps_per_epoch
+        spec = self.model.spec
+        self.metrics = TrainingLog(run, config) if processes.is_main else None  # metrics.jsonl, held-out clustering
+        self.window = LossWindow(spec.code_names(), code_entropies(spec), device, optional_terms(config))
+        self.progress = Progress(self.total_steps, self.position.step, processes.is_main)
+        self.last: dict[str, float] = {}  # the last window's mean losses
+        self.train_seconds = 0.0
+        if processes.is_main:
+            epochs = (self.total_steps - self.position.step) / self.steps_per_epoch
+            log.info(
+                "training %d steps (%.1f epochs of %s) on %s",
+                self.total_steps - self.position.step,
+                epochs,
+                self.data.name,
+                device,
+            )
+
+    def fit(self) -> Path:
+        """Epochs of batches until the step budget is spent; SIGINT or SIGTERM stops after the current
+        step with a checkpoint and raises TrainingInterrupted."""
+        config, position, processes = self.config, self.position, self.processes
+        self.model.train()
+        with StopRequests() as signals:
+            stopping = False
+            while position.step < self.total_steps and not stopping:
+                # --- one epoch: a permutation from the state the epoch started with (exact on resume)
+                self.data_rng.set_state(position.epoch_rng)
+                order = batches(self.data, config.batch_size, self.data_rng, processes.rank, processes.world_size)
+                for indices in order[position.batch_in_epoch :]:
+                    start = time.perf_counter()
+                    real, latent, augmented = self.batch(indices)  # --- batch
+                    losses = train_step(  # --- step: (1) update D, (2) update G
+                        self.model, self.optimizers, real, latent, config, processes, position.step, augmented
+                    )
+                    self.window.add(losses)
+                    position.step, position.batch_in_epoch = position.step + 1, position.batch_in_epoch + 1
+                    self.train_seconds += time.perf_counter() - start
+                    self.progress.update()
+                    stopping = processes.any(signals.requested is not None)
+                    now = due(config, position, len(order), self.total_steps, stopping)
+                    if now.log:  # --- log
+                        self.log_window(len(order))
+                    if now.evaluate and self.metrics is not None:  # --- evaluate: held-out clustering
+                        self.metrics.write_clustering(self.model, position.step, self.epochs_done(len(order)))
+                    if now.end:
+                        break
+                    if now.checkpoint:  # --- checkpoint
+                        self.checkpoint()
+                self.end_of_epoch(len(order))  # --- end of epoch (or of the run, or a stop)
+                stopping = processes.any(signals.requested is not None)  # a signal during the epoch's end
+        self.progress.close()
+        if self.metrics is not None:
+            self.metrics.close()
+        if stopping:
+            raise TrainingInterrupted(
+                f"stopped by {signals.requested or 'a signal to another process'} after step {position.step} of "
+                f"{self.total_steps}; checkpoint saved: resume with `infogan train --resume {self.run}`",
+                signals.number or 15,
+            )
+        return self.finish()
+
+    def batch(self, indices: torch.Tensor) -> tuple[torch.Tensor, Latent, torch.Tensor | None]:
+        """Real images (B, C, H, W) in [-1, 1], their latents and, with the IMSAT term, a warped copy; latents
+        and warps come from this process's latent generator, in that order."""
+        real = to_unit_range(self.images[indices].to(self.device, non_blocking=True))
+        latent = sample_latent(self.model.spec, self.config.batch_size, self.latent_rng, self.device)
+        augmented = imsat.warped_copy(real, self.config, self.latent_rng) if imsat.active(self.config) else None
+        return real, latent, augmented
+
+    def epochs_done(self, epoch_batches: int) -> float:
+        return self.position.epoch + self.position.batch_in_epoch / epoch_batches
+
+    def log_window(self, epoch_batches: int) -> None:
+        """A "step" line: the window's mean losses over its steps and the processes, L_I = H(c) - NLL per
+        code, learning rates and images/s."""
+        window, images_per_step = self.window, self.config.batch_size * self.processes.world_size
+        self.last = window.summarise(self.processes, self.run)
+        elapsed = time.perf_counter() - window.start
+        record = {"event": "step", "step": self.position.step, "epoch": self.epochs_done(epoch_batches), **self.last}
+        record.update({f"lr_{k}": opt.param_groups[0]["lr"] for k, opt in self.optimizers.items()})
+        record["images_per_s"] = (window.steps + window.skipped) * images_per_step / elapsed
+        self.write(record)
+        self.progress.show(record, images_per_step)
+        window.reset()
+
+    def checkpoint(self) -> None:
+        """G's batch-norm statistics, a check that the weights are finite and equal on every process, then save."""
+        model, processes = self.model, self.processes
+        recalibrate_batch_norm(model, self.config.batch_size, self.config.seed)
+        processes.broadcast_state(model)
+        if not all(bool(t.isfinite().all()) for t in model.state_dict().values() if t.is_floating_point()):
+            raise InfoGANError(
+                f"the weights became non-finite by step {self.position.step}: {nonfinite_advice(self.run)}"
+            )
+        fingerprints = processes.check_identical(model)
+        latents = processes.gather(self.latent_rng.get_state())  # each process draws its own latents
+        if processes.is_main:
+            state = checkpoint_state(self.config, model, self.optimizers, self.position, latents, len(self.data))
+            saved = save_run_checkpoint(self.run, state, self.config)
+            record = {"event": "checkpoint", "step": self.position.step, "file": saved.name}
+            self.write({**record, "replica_fingerprints": fingerprints})
+
+    def end_of_epoch(self, epoch_batches: int) -> None:
+        """At the end of an epoch (or of the run, or at a stop): checkpoint, images from the fixed latents,
+        an "epoch" line and the held-out clustering."""
+        position = self.position
+        if position.batch_in_epoch == epoch_batches:
+            position.epoch, position.batch_in_epoch, position.epoch_rng = (
+                position.epoch + 1,
+                0,
+                self.data_rng.get_state(),
+            )
+        self.checkpoint()
+        if self.processes.is_main:
+            write_epoch_images(self.model, self.run, position.epoch, self.config.seed)
+        self.write({"event": "epoch", "step": position.step, "epoch": position.epoch, **self.last})
+        if self.metrics is not None:
+            self.metrics.write_clustering(self.model, position.step, position.epoch)
+
+    def finish(self) -> Path:
+        """summary.json: how long, how fast, on what."""
+        if self.processes.is_main:
+            step, world_size = self.position.step, self.processes.world_size
+            summary = {
+                "steps": step,
+                "epochs": step / self.steps_per_epoch,
+                "images_seen": step * self.config.batch_size * world_size,
+                "processes": world_size,
+                "train_seconds": self.train_seconds,
+                "images_per_s": step * self.config.batch_size * world_size / self.train_seconds
+                if self.train_seconds
+                else None,
+                "data": self.data.name,
+                "data_images": len(self.data),
+                "device": str(self.device),
+                "torch": torch.__version__,
+                "final": self.last,
+            }
+            write_json(self.run / "summary.json", summary)
+            log.info("run written to %s", self.run)
+        return self.run
+
+    def write(self, record: dict) -> None:
+        if self.metrics is not None:
+            self.metrics.write(record)
 
 
-def summarise_window(
-    window: dict[str, torch.Tensor],
-    count: int,
-    skipped: int,
-    names: list[str],
-    entropies: list[float],
-    processes: Processes,
-    run: Path,
-) -> dict[str, float]:
-    """Mean losses of a logging window over its steps and all processes; a non-finite loss (or a
-    window whose every step --skip-nonfinite skipped) stops the run before anything is saved."""
-    scalars = [name for name in window if name != "nll"]  # loss_d, loss_g, then the optional terms
-    sums = torch.cat([*(window[name].view(1) for name in scalars), window["nll"]]).float()
-    totals = [sums, torch.tensor([count, skipped], dtype=torch.float32, device=sums.device)]
-    processes.average(totals)
-    means = (totals[0] / totals[1][0]).tolist()  # mean sums / mean count: 0 / 0 when every step was skipped
-    out = dict(zip(scalars, means, strict=False))
-    for name, value, entropy in zip(names, means[len(scalars) :], entropies, strict=True):
-        out[f"nll_{name}"] = value
-        out[f"mi_{name}"] = entropy - value
-    if skipped:  # every process skips the same steps
-        out["skipped_steps"] = skipped
-        log.warning("skipped %d step(s) with non-finite losses or gradients", out["skipped_steps"])
-    if not all(math.isfinite(v) for v in out.values()):
-        raise InfoGANError(f"a loss became non-finite ({out}): {nonfinite_advice(run)}")
-    return out
+@torch.no_grad()
+def recalibrate_batch_norm(model: InfoGAN, batch_size: int, seed: int = 0, batches: int = 50) -> None:
+    """Recompute G's batch-norm population statistics as exact means over fresh latent batches.
+
+    Training runs G on batch statistics; the exponential running averages lag behind weights that
+    move at lr 1e-3, and eval-mode samples drawn with them were noise where train-mode samples were
+    clean digits. Training never reads these buffers, so this changes no optimisation step.
+    """
+    layers = [m for m in model.generator.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    momenta = [layer.momentum for layer in layers]
+    for layer in layers:
+        layer.reset_running_stats()
+        layer.momentum = None  # cumulative average
+    was_training = model.training
+    model.generator.train()
+    generator = torch.Generator().manual_seed(seed)
+    device = next(model.parameters()).device
+    for _ in range(batches):
+        model.generator(sample_latent(model.spec, batch_size, generator).generator_input(model.spec).to(device))
+    for layer, momentum in zip(layers, momenta, strict=True):
+        layer.momentum = momentum
+    model.train(was_training)
 
 
 def place_images(data: ImageData, device: torch.device) -> torch.Tensor:

@@ -1,7 +1,9 @@
 """Data sets as uint8 image tensors held in memory, with labels when the source has them.
 
 Batches are cut from the uint8 tensor and normalised to [-1, 1] on the training device, which is
-much faster than per-item loading for images this small.
+much faster than per-item loading for images this small. Sources with one split (the 5,000 embedded
+MNIST digits, an image folder) get a fixed held-out test part (`labelled_splits`): HOLDOUT_FRACTION
+of the images, chosen by a permutation seeded with HOLDOUT_SEED.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import torch
 from infogan.config import TrainConfig
 from infogan.data import dsprites, folder, mnist
 from infogan.errors import InfoGANError
+
+HOLDOUT_FRACTION = 0.2  # share of a one-split source kept out of the domain classifier's training
+HOLDOUT_SEED = 1234  # fixed, so every classifier and every evaluation holds out the same images
 
 
 @dataclass
@@ -77,6 +82,34 @@ def load_dataset(config: TrainConfig, split: str | None = None, data_dir: str | 
     if config.dataset == "dsprites":
         return load_dsprites(data_dir, size, channels)
     raise InfoGANError(f"--dataset {config.dataset} has no loader")
+
+
+@dataclass
+class LabelledSplits:
+    """Training and test images of a labelled source, and how the test part was obtained."""
+
+    train: ImageData
+    test: ImageData
+    note: str
+
+
+def labelled_splits(config: TrainConfig, data_dir: str | None = None) -> LabelledSplits:
+    """The source's train and test splits; a one-split source gets its fixed held-out part as test."""
+    train = load_dataset(config, "train", data_dir)
+    if train.labels is None:
+        raise InfoGANError(f"{train.name} has no labels: the classifier and clustering need labelled data")
+    test = load_dataset(config, "test", data_dir)
+    if test.name != train.name or len(test) != len(train):
+        return LabelledSplits(train, test, f"test split ({len(test)} images) of {test.name}")
+    order = torch.randperm(len(train), generator=torch.Generator().manual_seed(HOLDOUT_SEED))
+    held = int(len(train) * HOLDOUT_FRACTION)
+    test_idx, train_idx = order[:held], order[held:]
+    note = f"{train.name} has one split: a fixed {held} of its {len(train)} images (seed {HOLDOUT_SEED}) held out"
+
+    def subset(idx: torch.Tensor, part: str) -> ImageData:
+        return ImageData(train.images[idx], train.labels[idx], f"{train.name} ({part})")
+
+    return LabelledSplits(subset(train_idx, "train part"), subset(test_idx, "held-out part"), note)
 
 
 def load_dsprites(data_dir: str | None, size: int, channels: int) -> ImageData:

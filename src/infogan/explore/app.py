@@ -37,8 +37,9 @@ from werkzeug.serving import make_server as make_wsgi_server
 from infogan.data.folder import ImageTooLarge
 from infogan.errors import InfoGANError
 from infogan.explore.upload import MAX_UPLOAD_BYTES, UPLOAD_FORMATS, UnsupportedImage, decode_upload, open_upload
-from infogan.generate import Run, code_images, encode, load_run
+from infogan.generate import code_images, encode
 from infogan.latent import CODE_LIMIT, SEED_LIMIT, LatentSpec
+from infogan.run_folder import Run, load_run
 from infogan.visualize import image_grid
 
 log = logging.getLogger(__name__)

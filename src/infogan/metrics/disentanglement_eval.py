@@ -1,4 +1,4 @@
-"""`infogan evaluate RUN --disentanglement`: the disentanglement scores of a trained dSprites model.
+"""The metric `disentanglement` (`infogan evaluate RUN --metrics disentanglement`): the scores of a dSprites model.
 
 The representation is Q's continuous-code means on real dSprites images (generate.encode); the ground
 truth is the procedural dSprites grid. Besides MIG, FactorVAE, DCI and SAP (metrics.disentanglement,
@@ -15,10 +15,12 @@ import torch
 from infogan.cache import cache_dir
 from infogan.data.dsprites import FACTOR_SIZES, IMAGE_SIZE, NUM_IMAGES, DSprites, classes_to_index, sample_factors
 from infogan.errors import InfoGANError
-from infogan.generate import Run, encode, generate
+from infogan.generate import encode, generate
 from infogan.latent import sample_latent
 from infogan.metrics.disentanglement import disentanglement_scores
 from infogan.metrics.dsprites_shape import ShapeClassifier, shape_probabilities, shape_scores, train_shape_classifier
+from infogan.metrics.registry import DoesNotApply, EvalContext, register
+from infogan.run_folder import Run
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def check_dsprites_model(run: Run) -> None:
     if (config.image_size, config.channels) != (IMAGE_SIZE, 1) or config.continuous < 2:
         raise InfoGANError(
             f"{run.directory} was trained on {config.image_size}x{config.image_size}x{config.channels} images with "
-            f"{config.continuous} continuous code(s): --disentanglement needs a dSprites model (--preset dsprites)"
+            f"{config.continuous} continuous code(s): disentanglement needs a dSprites model (--preset dsprites)"
         )
 
 
@@ -134,4 +136,22 @@ def evaluate_disentanglement(
         scores["shape_classifier_real_accuracy"] = accuracy
     latent = sample_latent(run.model.spec, budget.num_generated, torch.Generator().manual_seed(seed))
     scores.update(shape_scores(shape_probabilities(classifier, generate(run.model, latent))))
+    return scores
+
+
+@register(
+    "disentanglement",
+    "dSprites models: MIG, FactorVAE, DCI, SAP, shape-classifier scores at --scale x their sample sizes "
+    "(minutes at --scale 1)",
+)
+def disentanglement(ctx: EvalContext) -> dict[str, float]:
+    try:
+        check_dsprites_model(ctx.run)
+    except InfoGANError as error:
+        raise DoesNotApply(str(error)) from None
+    budget = Budget().scaled(ctx.scale)
+    if ctx.classifier_steps is not None:
+        budget = replace(budget, classifier_steps=ctx.classifier_steps)
+    scores = evaluate_disentanglement(ctx.run, ctx.seed, budget)
+    ctx.notes["disentanglement"] = f"procedural dSprites, sample sizes {budget}"
     return scores

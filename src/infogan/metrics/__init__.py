@@ -1,7 +1,10 @@
-"""`infogan evaluate`: run registered metrics on a trained run and collect one report.
+"""The metrics of `infogan evaluate`: run the registered ones on a trained run and collect one report.
 
-Metrics live in their own modules and register themselves by name (registry.py); importing them
-here fills the registry, so adding a metric is one module plus one import line below.
+Each metric is one module here holding its maths (arrays in, numbers out) and the function that
+registers it by name (registry.py) and computes it on a run; importing the modules below fills the
+registry, so adding a metric is one module plus one import line. The classifiers that metrics read
+images with sit beside them: domain_classifier.py (sample quality), dsprites_shape.py (disentanglement).
+agreement.py is the maths `infogan select` ranks runs with.
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ import logging
 from dataclasses import asdict, dataclass, field
 
 from infogan.errors import InfoGANError
-from infogan.evaluation import clustering, information, sample_quality  # noqa: F401 - register the metrics
-from infogan.evaluation.registry import METRICS, EvalContext, Skipped
-from infogan.generate import Run
+from infogan.metrics import clustering, disentanglement_eval, information, sample_quality  # noqa: F401 - register them
+from infogan.metrics.registry import METRICS, DoesNotApply, EvalContext, Skipped
+from infogan.run_folder import Run
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +48,16 @@ def choose_metrics(names: str | None) -> list[str]:
 
 
 def evaluate(run: Run, metrics: list[str] | None = None, **context: object) -> Report:
-    """Compute the chosen metrics (default: all) on `run`; context options go to EvalContext."""
+    """Compute the chosen metrics (default: every one that applies to the run) on `run`; context options
+    go to EvalContext."""
     ctx = EvalContext(run, **context)
     report = Report(str(run.directory), run.step)
     for name in metrics or list(METRICS):
         try:
             values = METRICS[name].compute(ctx)
         except Skipped as reason:
+            if isinstance(reason, DoesNotApply) and not metrics:
+                continue  # made for another kind of run, and not asked for
             log.warning("%s skipped: %s", name, reason)
             report.skipped[name] = str(reason)
             continue

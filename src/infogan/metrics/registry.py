@@ -2,8 +2,9 @@
 
 Each metric is a function of an EvalContext that returns {name: float}; it registers itself by name
 with @register, and the command line offers exactly the registered names. A metric that cannot run
-(no labels, no classifier, no categorical code) raises Skipped with the reason, which the report
-shows instead of a number.
+(no labels, no classifier, no categorical code, not a dSprites model) raises Skipped with the reason,
+which the report shows instead of a number. A metric made for another kind of run (disentanglement:
+dSprites models) raises DoesNotApply: left out when --metrics does not name it, skipped when it does.
 """
 
 from __future__ import annotations
@@ -16,12 +17,17 @@ from pathlib import Path
 import torch
 
 from infogan.data import ImageData, load_dataset
-from infogan.generate import Run, generate
+from infogan.generate import generate
 from infogan.latent import Latent, sample_latent
+from infogan.run_folder import Run
 
 
 class Skipped(Exception):
     """A metric cannot run on this run or data; the message says why and how to enable it."""
+
+
+class DoesNotApply(Skipped):
+    """The metric is for another kind of run: the default set leaves it out without a word."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,8 @@ class EvalContext:
     seed: int = 0
     out_dir: Path | None = None  # where metrics write pictures; default: the run folder
     classifier_cache: str | None = None
+    scale: float = 1.0  # disentanglement: sample sizes times this
+    classifier_steps: int | None = None  # disentanglement: the shape classifier's batches (default: Budget's)
     notes: dict[str, str] = field(default_factory=dict)  # metric -> what data it used
     files: list[Path] = field(default_factory=list)  # pictures written
 

@@ -4,8 +4,8 @@ A LeNet-like CNN is trained on the labelled training split of a data set and cac
 its penultimate layer (128 units) stands in for Inception's pool features in the Frechet distance
 and precision/recall, and its softmax for Inception's in the classifier score.
 
-Sources with one split (the 5,000 embedded MNIST digits, an image folder) get a fixed held-out test
-part: HOLDOUT_FRACTION of the images, chosen by a permutation seeded with HOLDOUT_SEED.
+It trains on data.labelled_splits: sources with one split (the 5,000 embedded MNIST digits, an image
+folder) get a fixed held-out test part there.
 """
 
 from __future__ import annotations
@@ -24,13 +24,11 @@ from infogan.augment import shift
 from infogan.cache import cache_dir
 from infogan.checkpoint import load_checkpoint, save_checkpoint
 from infogan.config import TrainConfig
-from infogan.data import ImageData, load_dataset, mnist, to_unit_range
+from infogan.data import ImageData, labelled_splits, mnist, to_unit_range
 from infogan.errors import InfoGANError
 
 log = logging.getLogger(__name__)
 
-HOLDOUT_FRACTION = 0.2  # share of a one-split source kept out of the classifier's training
-HOLDOUT_SEED = 1234  # fixed, so every classifier and every evaluation holds out the same images
 FEATURES = 128  # width of the penultimate layer, the feature space of the sample-quality metrics
 CACHE_ENV = "INFOGAN_CLASSIFIERS"  # overrides the cache folder below
 
@@ -83,34 +81,6 @@ class Classifier:
             features.append(feats.cpu())
             probabilities.append(logits.softmax(1).cpu())
         return torch.cat(features), torch.cat(probabilities)
-
-
-@dataclass
-class LabelledSplits:
-    """Training and test images of a labelled source, and how the test part was obtained."""
-
-    train: ImageData
-    test: ImageData
-    note: str
-
-
-def labelled_splits(config: TrainConfig, data_dir: str | None = None) -> LabelledSplits:
-    """The source's train and test splits; a one-split source gets its fixed held-out part as test."""
-    train = load_dataset(config, "train", data_dir)
-    if train.labels is None:
-        raise InfoGANError(f"{train.name} has no labels: the classifier and clustering need labelled data")
-    test = load_dataset(config, "test", data_dir)
-    if test.name != train.name or len(test) != len(train):
-        return LabelledSplits(train, test, f"test split ({len(test)} images) of {test.name}")
-    order = torch.randperm(len(train), generator=torch.Generator().manual_seed(HOLDOUT_SEED))
-    held = int(len(train) * HOLDOUT_FRACTION)
-    test_idx, train_idx = order[:held], order[held:]
-    note = f"{train.name} has one split: a fixed {held} of its {len(train)} images (seed {HOLDOUT_SEED}) held out"
-
-    def subset(idx: torch.Tensor, part: str) -> ImageData:
-        return ImageData(train.images[idx], train.labels[idx], f"{train.name} ({part})")
-
-    return LabelledSplits(subset(train_idx, "train part"), subset(test_idx, "held-out part"), note)
 
 
 def cache_key(config: TrainConfig, data_dir: str | None = None) -> str:

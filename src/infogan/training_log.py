@@ -1,0 +1,173 @@
+"""What training records as it goes: metrics.jsonl lines, mirrored to TensorBoard when it is installed,
+the clustering of a fixed held-out labelled subset by each categorical code, the mean losses of each
+logging window, and the progress shown (a bar on a terminal, log lines elsewhere).
+
+TensorBoard is optional (not a dependency): with the `tensorboard` package importable, every
+numeric field of every record is also written under RUN/tensorboard as "<event>/<field>".
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from infogan.config import TrainConfig
+from infogan.data import ImageData, labelled_splits
+from infogan.distributed import Processes
+from infogan.errors import InfoGANError
+from infogan.files import JsonLines
+from infogan.generate import encode
+from infogan.metrics.clustering import clustering_scores
+from infogan.networks import InfoGAN
+from infogan.run_folder import nonfinite_advice
+
+log = logging.getLogger(__name__)
+
+HELD_OUT_IMAGES = 1000  # labelled images scored during training: ACC to about +-1.5% at one std
+HELD_OUT_SEED = 99
+
+
+def held_out_subset(config: TrainConfig, count: int = HELD_OUT_IMAGES) -> ImageData | None:
+    """A fixed labelled subset of the test split (or of a one-split source's held-out part); None without labels."""
+    if not config.categorical:
+        return None
+    try:
+        test = labelled_splits(config).test
+    except InfoGANError as error:
+        log.info("no held-out clustering during training: %s", error)
+        return None
+    pick = torch.randperm(len(test), generator=torch.Generator().manual_seed(HELD_OUT_SEED))[:count]
+    return ImageData(test.images[pick], test.labels[pick], f"{count} images of {test.name}")
+
+
+class TrainingLog:
+    """Appends records to RUN/metrics.jsonl (and TensorBoard); scores the held-out subset on request.
+
+    A resumed run's log that a kill left ending mid-line is repaired first (files.JsonLines)."""
+
+    def __init__(self, run: Path, config: TrainConfig):
+        self.file = JsonLines(run / "metrics.jsonl")  # kept open for the whole run
+        self.held_out = held_out_subset(config)
+        self.tensorboard = None
+        if importlib.util.find_spec("tensorboard") is not None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.tensorboard = SummaryWriter(str(run / "tensorboard"))
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.file.write(record)
+        if self.tensorboard is not None:
+            for key, value in record.items():
+                if isinstance(value, (int, float)) and key not in ("step", "epoch"):
+                    self.tensorboard.add_scalar(f"{record['event']}/{key}", value, record["step"])
+
+    def write_clustering(self, model: InfoGAN, step: int, epoch: float) -> dict[str, Any] | None:
+        """Write and return an "eval" record: ACC, NMI, ARI of each categorical code on the held-out subset.
+
+        Does nothing (returns None) when the data has no labels or the model no categorical code.
+        """
+        if self.held_out is None:
+            return None
+        logits, _ = encode(model, self.held_out.images)
+        labels = self.held_out.labels.numpy()
+        record: dict[str, Any] = {"event": "eval", "step": step, "epoch": epoch}
+        for name, code_logits in zip(model.spec.code_names(), logits, strict=False):  # categorical codes first
+            scores = clustering_scores(labels, code_logits.argmax(1).numpy())
+            record.update({f"{name}_{key}": value for key, value in scores.items()})
+        self.write(record)
+        return record
+
+    def close(self) -> None:
+        self.file.close()
+        if self.tensorboard is not None:
+            self.tensorboard.close()
+
+
+def optional_terms(config: TrainConfig) -> tuple[str, ...]:
+    """Loss terms that train_step returns only when their option is on: the contrastive regulariser's
+    cross-entropy (0 before --cr-start) and the real-image clustering term."""
+    return tuple(
+        name
+        for name, on in (("loss_cr", config.cr_weight > 0), ("loss_real_cluster", config.real_cluster_weight > 0))
+        if on
+    )
+
+
+class LossWindow:
+    """Running sums of the losses over a logging window, kept on the device (no sync per step)."""
+
+    def __init__(self, names: list[str], entropies: list[float], device: torch.device, terms: tuple[str, ...]):
+        self.names, self.entropies, self.device, self.terms = names, entropies, device, terms
+        self.reset()
+
+    def reset(self) -> None:
+        scalars = ("loss_d", "loss_g", *self.terms)
+        zeros = {name: torch.zeros((), device=self.device) for name in scalars}
+        self.sums = {"nll": torch.zeros(len(self.names), device=self.device), **zeros}
+        self.steps, self.skipped, self.start = 0, 0, time.perf_counter()
+
+    def add(self, losses: dict[str, torch.Tensor]) -> None:
+        """One step's losses; a step --skip-nonfinite skipped only counts, keeping NaNs out of the means."""
+        if int(losses.pop("skipped")):
+            self.skipped += 1
+            return
+        for key, value in losses.items():
+            self.sums[key] += value
+        self.steps += 1
+
+    def summarise(self, processes: Processes, run: Path) -> dict[str, float]:
+        """Mean losses of the window over its steps and all processes, and L_I = H(c) - NLL per code; a
+        non-finite loss (or a window whose every step --skip-nonfinite skipped) stops the run before
+        anything is saved."""
+        scalars = [name for name in self.sums if name != "nll"]  # loss_d, loss_g, then the optional terms
+        sums = torch.cat([*(self.sums[name].view(1) for name in scalars), self.sums["nll"]]).float()
+        totals = [sums, torch.tensor([self.steps, self.skipped], dtype=torch.float32, device=sums.device)]
+        processes.average(totals)
+        means = (totals[0] / totals[1][0]).tolist()  # mean sums / mean count: 0 / 0 when every step was skipped
+        out = dict(zip(scalars, means, strict=False))
+        for name, value, entropy in zip(self.names, means[len(scalars) :], self.entropies, strict=True):
+            out[f"nll_{name}"] = value
+            out[f"mi_{name}"] = entropy - value
+        if self.skipped:  # every process skips the same steps
+            out["skipped_steps"] = self.skipped
+            log.warning("skipped %d step(s) with non-finite losses or gradients", out["skipped_steps"])
+        if not all(math.isfinite(v) for v in out.values()):
+            raise InfoGANError(f"a loss became non-finite ({out}): {nonfinite_advice(run)}")
+        return out
+
+
+class Progress:
+    """tqdm's bar on a terminal; elsewhere (a file, a pipe), where tqdm stays silent, one log line per
+    metrics-log window: step, losses, images/s and the time left at that window's speed."""
+
+    def __init__(self, total: int, initial: int, main: bool):
+        self.total = total
+        self.bar = tqdm(
+            total=total, initial=initial, desc="train", unit="step", dynamic_ncols=True, disable=None if main else True
+        )
+        self.lines = main and self.bar.disable
+
+    def update(self) -> None:
+        self.bar.update()
+
+    def show(self, record: dict, images_per_step: int) -> None:
+        """A "step" record of metrics.jsonl on the bar, or as a log line."""
+        losses = {key: value for key, value in record.items() if key.startswith("loss_")}
+        if not self.lines:
+            self.bar.set_postfix({key: f"{value:.3f}" for key, value in losses.items()})
+            return
+        speed = record["images_per_s"]
+        left = datetime.timedelta(seconds=round((self.total - record["step"]) * images_per_step / speed))
+        shown = ", ".join(f"{key} {value:.3f}" for key, value in losses.items())
+        log.info("step %d/%d: %s; %.0f images/s, %s left", record["step"], self.total, shown, speed, left)
+
+    def close(self) -> None:
+        self.bar.close()
