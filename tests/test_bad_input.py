@@ -1,5 +1,6 @@
 """Every kind of bad input: one line on stderr, exit status 2, no traceback, nothing overwritten."""
 
+import argparse
 import gzip
 import json
 import os
@@ -426,3 +427,53 @@ def test_divergence_before_any_checkpoint_says_to_start_again(tmp_path, mnist_di
     argv = ["train", "--data", str(mnist_dir), "--out", str(out), "--batch-size", "16", "--steps", "4"]
     line = fails([*argv, "--log-every", "2"], capsys, "non-finite", "no checkpoint was written", "--overwrite")
     assert "--resume" not in line
+
+
+def test_empty_and_damaged_checkpoints_name_the_file(run_copy, tmp_path, capsys):
+    """A 0-byte latest.pt is what an interrupted copy or a full disk leaves: one line for every reader."""
+    latest = run_copy / "checkpoints" / "latest.pt"
+    latest.unlink()
+    latest.touch()
+    resume_fails(run_copy, capsys, "latest.pt is empty (0 bytes", "copy checkpoints/step-00000002.pt to latest.pt")
+    fails(["sample", str(run_copy)], capsys, "latest.pt is empty", "copy checkpoints/step-00000002.pt")
+    fails(["evaluate", str(run_copy), "--out", str(tmp_path / "e.json")], capsys, "latest.pt is empty")
+
+
+CLASSIFIER = "mnist-embedded-28px1c.pt"  # the cache name of the embedded digits' classifier
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"", "is empty (0 bytes"),
+        (b"garbage", "is corrupt ("),
+        (
+            lambda path: torch.save({"a": argparse.Namespace(x=1)}, path),
+            "holds Python objects (argparse.Namespace) besides tensors",
+        ),
+        (lambda path: torch.save({"format": 2, "checksum": "x"}, path), "is incomplete (no network"),
+    ],
+    ids=["zero-bytes", "garbage", "pickled-object", "not-a-classifier"],
+)
+def test_a_damaged_cached_classifier_says_to_retrain(content, problem, tmp_path, capsys):
+    """Never torch's own advice (weights_only=False runs the file's code): the command that replaces the file."""
+    cache = tmp_path / "classifiers"
+    cache.mkdir()
+    path = cache / CLASSIFIER
+    content(path) if callable(content) else path.write_bytes(content)
+    line = fails(["classifier", "--cache", str(cache)], capsys, problem)
+    assert f"train it again with `infogan classifier --dataset mnist --cache {cache} --retrain`" in line
+    assert "weights_only" not in line and "\x1b" not in line
+
+
+def test_evaluate_skips_a_damaged_classifier_saying_how_to_retrain(existing_run, tmp_path, capsys):
+    from infogan.config import TrainConfig
+    from infogan.metrics.domain_classifier import cache_key
+
+    config = TrainConfig.load(existing_run / "config.json")
+    (tmp_path / f"{cache_key(config)}.pt").write_bytes(b"")
+    out = tmp_path / "e.json"
+    argv = ["evaluate", str(existing_run), "--classifiers", str(tmp_path), "--metrics", "sample_quality"]
+    main([*argv, "--samples", "10", "--out", str(out)])
+    reason = json.loads(out.read_text())["skipped"]["sample_quality"]
+    assert "is empty (0 bytes" in reason and f"--data {config.data_dir} --cache {tmp_path} --retrain`" in reason

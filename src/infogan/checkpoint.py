@@ -19,12 +19,15 @@ from typing import Any
 
 import torch
 
-from infogan.errors import InfoGANError
+from infogan.errors import InfoGANError, first_line
 from infogan.files import atomic_write, copy_file, fsync_directory, partial_path
 
 FORMAT_VERSION = 2
 KEYS = ("config", "model", "optimizers", "step", "epoch", "batch_in_epoch", "rng")
 LATEST = "latest.pt"
+# torch wraps what its weights-only unpickler refused in advice to load with weights_only=False, which would
+# run the file's code: only the refusal after this is shown
+REFUSAL = "WeightsUnpickler error:"
 
 
 def checksum(value: Any, digest: Any = None) -> str:
@@ -95,13 +98,19 @@ def load_checkpoint(
     if not path.is_file():
         advice = recovery_hint(path, "use it") or "train the run first (infogan train --out ...)"
         raise InfoGANError(f"checkpoint {path} not found: {advice}")
+    if path.stat().st_size == 0:
+        raise damaged(path, "is empty (0 bytes, as an interrupted copy or a full disk leaves a file)")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     # A damaged zip or pickle stream surfaces as almost any exception type (RuntimeError, UnpicklingError,
     # KeyError from the unpickler's memo, UnicodeDecodeError, ...), depending on which byte is hit; the
     # tests flip every byte of a file to check this. Whatever fails to deserialise is a corrupt file.
     except Exception as error:
-        raise InfoGANError(f"checkpoint {path} is corrupt ({str(error).splitlines()[0]})") from None
+        refusal = str(error).partition(REFUSAL)[2].strip()
+        if refusal.startswith("Unsupported global"):  # "Unsupported global: GLOBAL argparse.Namespace was not ..."
+            objects = f"Python objects ({refusal.split()[3]}) besides tensors and plain values"
+            raise damaged(path, f"holds {objects}, which infogan never loads") from None
+        raise damaged(path, f"is corrupt ({refusal.splitlines()[0] if refusal else first_line(error)})") from None
     if not isinstance(state, dict) or not isinstance(state.get("format"), int):
         raise InfoGANError(f"{path} is not an infogan checkpoint")
     if state["format"] > FORMAT_VERSION:
@@ -111,12 +120,18 @@ def load_checkpoint(
         )
     missing = [key for key in required if key not in state]
     if missing:
-        raise InfoGANError(f"checkpoint {path} is incomplete (no {', '.join(missing)}): it is corrupt")
+        raise damaged(path, f"is incomplete (no {', '.join(missing)}): it is corrupt")
     if state["format"] >= 2:
         body = {key: value for key, value in state.items() if key not in ("format", "checksum")}
         if state.get("checksum") != checksum(body):
-            raise InfoGANError(f"checkpoint {path} is corrupt (its checksum does not match its contents)")
+            raise damaged(path, "is corrupt (its checksum does not match its contents)")
     return state
+
+
+def damaged(path: Path, problem: str) -> InfoGANError:
+    """The error of a checkpoint that does not load; for latest.pt, with the kept step file to use instead."""
+    hint = recovery_hint(path, "use it") if path.name == LATEST else ""
+    return InfoGANError(f"checkpoint {path} {problem}" + (f": {hint}" if hint else ""))
 
 
 def recovery_hint(latest: Path, purpose: str) -> str:

@@ -11,3 +11,9 @@ class TrainingInterrupted(Exception):
     def __init__(self, message: str, signal_number: int):
         super().__init__(message)
         self.signal_number = signal_number
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an exception's message for a one-line error; its type where the message is
+    empty (torch.load raises a bare EOFError on a 0-byte file, and "".splitlines()[0] would fail)."""
+    return next(iter(str(error).splitlines()), "") or type(error).__name__

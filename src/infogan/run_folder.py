@@ -29,7 +29,7 @@ import torch
 
 from infogan.checkpoint import LATEST, load_checkpoint, recovery_hint, save_rotating, saved_steps
 from infogan.config import TrainConfig, check_resumable
-from infogan.errors import InfoGANError
+from infogan.errors import InfoGANError, first_line
 from infogan.files import copy_file
 from infogan.networks import InfoGAN, build_model, resolve_device
 
@@ -211,7 +211,7 @@ def load_run(directory: str | Path, device: str = "auto", checkpoint: str = LATE
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as error:
-        raise InfoGANError(f"checkpoint of {directory} does not fit the model ({str(error).splitlines()[0]})") from None
+        raise InfoGANError(f"checkpoint of {directory} does not fit the model ({first_line(error)})") from None
     # channels-last convolutions: the same math, 1.5x faster inference on the CPU
     model = model.to(resolve_device(device), memory_format=torch.channels_last)
     return Run(config, model.eval(), directory, state["step"])
@@ -266,11 +266,7 @@ def restore(path: Path, model: InfoGAN, optimizers: dict[str, torch.optim.Optimi
     The optimizers keep their moments but not their hyperparameters: each keeps the learning rate and
     betas it was built with from `config`, so a resume can, say, lower a learning rate after a run diverged.
     """
-    try:
-        state = load_checkpoint(path)
-    except InfoGANError as error:
-        hint = recovery_hint(path, "resume from it")
-        raise InfoGANError(f"{error}: {hint}" if hint else str(error)) from None
+    state = load_checkpoint(path)
     check_resumable(TrainConfig.from_dict(state["config"]), config)
     chosen = {name: [(g["lr"], g["betas"]) for g in opt.param_groups] for name, opt in optimizers.items()}
     try:
@@ -278,7 +274,7 @@ def restore(path: Path, model: InfoGAN, optimizers: dict[str, torch.optim.Optimi
         for name, optimizer in optimizers.items():
             optimizer.load_state_dict(state["optimizers"][name])
     except (RuntimeError, KeyError, ValueError, TypeError) as error:
-        raise InfoGANError(f"checkpoint {path} does not fit the model ({str(error).splitlines()[0]})") from None
+        raise InfoGANError(f"checkpoint {path} does not fit the model ({first_line(error)})") from None
     for name, optimizer in optimizers.items():
         for group, (lr, betas) in zip(optimizer.param_groups, chosen[name], strict=True):
             group.update(lr=lr, betas=betas)

@@ -25,7 +25,7 @@ from infogan import contrastive, distributed, generate, imsat
 from infogan.config import TrainConfig
 from infogan.data import ImageData, batches, load_dataset, to_unit_range
 from infogan.distributed import Processes
-from infogan.errors import InfoGANError, TrainingInterrupted
+from infogan.errors import InfoGANError, TrainingInterrupted, first_line
 from infogan.files import write_json
 from infogan.interrupt import StopRequests
 from infogan.latent import Latent, sample_latent
@@ -234,7 +234,7 @@ def train(config: TrainConfig, resume: bool = False, overwrite: bool = False) ->
         if not out_of_memory(error):
             raise
         raise InfoGANError(
-            f"out of memory on {device} ({str(error).splitlines()[0][:200]}): lower --batch-size or the latent sizes"
+            f"out of memory on {device} ({first_line(error)[:200]}): lower --batch-size or the latent sizes"
         ) from None
     finally:
         distributed.stop(processes)

@@ -164,16 +164,28 @@ CLASSIFIER_KEYS = ("network", "channels", "classes", "test_accuracy", "split_not
 
 
 def load_classifier(config: TrainConfig, data_dir: str | None = None, cache: str | Path | None = None) -> Classifier:
-    """The cached classifier of this data source; InfoGANError saying how to train it when there is none."""
+    """The cached classifier of this data source; InfoGANError saying how to train it when there is none,
+    or how to train it again when the cached file does not load."""
     key = cache_key(config, data_dir)
     path = classifier_path(key, cache)
     if not path.is_file():
-        data_flag = f" --data {data_dir or config.data_dir}" if (data_dir or config.data_dir) else ""
-        raise InfoGANError(
-            f"no domain classifier for {key} in {path.parent}: train it with "
-            f"`infogan classifier --dataset {config.dataset}{data_flag}`"
-        )
-    state = load_checkpoint(path, required=CLASSIFIER_KEYS)
-    network = LeNet(state["channels"], state["classes"])
-    network.load_state_dict(state["network"])
+        command = train_command(config, data_dir, cache)
+        raise InfoGANError(f"no domain classifier for {key} in {path.parent}: train it with {command}")
+    try:
+        state = load_checkpoint(path, required=CLASSIFIER_KEYS)
+        network = LeNet(state["channels"], state["classes"])
+        network.load_state_dict(state["network"])
+    except (InfoGANError, RuntimeError, TypeError) as error:  # RuntimeError, TypeError: weights of another network
+        command = train_command(config, data_dir, cache, retrain=True)
+        raise InfoGANError(f"{error}: train it again with {command}") from None
     return Classifier(network.eval(), key, state["test_accuracy"], state["split_note"])
+
+
+def train_command(config: TrainConfig, data_dir: str | None, cache: str | Path | None, retrain: bool = False) -> str:
+    """The `infogan classifier` command that trains this data source's classifier into `cache`."""
+    flags = [f"--dataset {config.dataset}"]
+    flags += [f"--data {data_dir or config.data_dir}"] if (data_dir or config.data_dir) else []
+    flags += [f"--image-size {config.image_size}"] if config.image_size != 28 else []
+    flags += [f"--channels {config.channels}"] if config.channels != 1 else []
+    flags += [f"--cache {cache}"] if cache else []
+    return f"`infogan classifier {' '.join(flags)}{' --retrain' if retrain else ''}`"
