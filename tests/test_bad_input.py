@@ -477,3 +477,29 @@ def test_evaluate_skips_a_damaged_classifier_saying_how_to_retrain(existing_run,
     main([*argv, "--samples", "10", "--out", str(out)])
     reason = json.loads(out.read_text())["skipped"]["sample_quality"]
     assert "is empty (0 bytes" in reason and f"--data {config.data_dir} --cache {tmp_path} --retrain`" in reason
+
+
+def test_a_config_json_nested_too_deeply(run_copy, capsys):
+    (run_copy / "config.json").write_text("[" * 100_000 + "]" * 100_000)
+    resume_fails(run_copy, capsys, "config.json is not valid JSON (nested too deeply)", "restore it")
+
+
+def test_names_too_long_for_the_file_system(existing_run, mnist_dir, tmp_path, capsys):
+    long = tmp_path / ("a" * 300)
+    fails(["train", "--data", str(mnist_dir), "--out", str(long)], capsys, "too long for the file system")
+    fails(["sample", str(existing_run), "--out", f"{long}.png"], capsys, "too long for the file system")
+    fails(["train", "--dataset", "folder", "--data", str(long), "--out", str(tmp_path / "r")], capsys, "too long")
+    assert sorted(tmp_path.iterdir()) == []
+
+
+def test_a_deleted_current_folder(tmp_path):
+    """MKL, loading with torch, would print `cannot load libtorch_cpu.so` and end the process: refused first."""
+    (tmp_path / "gone").mkdir()
+    script = (
+        "import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); from infogan.cli import main; main(sys.argv[2:])"
+    )
+    argv = [sys.executable, "-c", script, str(tmp_path / "gone"), "train", "--out", str(tmp_path / "r")]
+    done = subprocess.run(argv, capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.splitlines() == [
+        "infogan: error: the current folder no longer exists (it was deleted): cd into a folder and run again"
+    ], done.stderr

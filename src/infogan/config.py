@@ -7,7 +7,6 @@ back, so a run is reproducible from its folder alone.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import types
 import typing
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from infogan.errors import InfoGANError
-from infogan.files import write_json
+from infogan.files import parse_json, write_json
 
 if typing.TYPE_CHECKING:
     from infogan.latent import LatentSpec
@@ -215,13 +214,13 @@ class TrainConfig:
     @classmethod
     def load(cls, path: Path) -> TrainConfig:
         try:
-            values = json.loads(Path(path).read_text())
+            values = parse_json(Path(path).read_text())
         except FileNotFoundError:
             raise InfoGANError(f"{path} not found: is this a run folder written by `infogan train`?") from None
-        except json.JSONDecodeError as error:
-            raise InfoGANError(f"{path} is not valid JSON ({error}): restore it from the checkpoint") from None
         except (OSError, UnicodeDecodeError) as error:
             raise InfoGANError(f"cannot read {path} ({error}): restore it from the checkpoint") from None
+        except ValueError as error:  # not JSON, or nested too deeply to parse
+            raise InfoGANError(f"{path} is not valid JSON ({error}): restore it from the checkpoint") from None
         if not isinstance(values, dict):
             raise InfoGANError(
                 f"{path} must hold a JSON object of options, not {type(values).__name__} {values!r:.40}: "

@@ -86,6 +86,15 @@ def copy_file(source: Path, path: Path) -> Path:
     return path
 
 
+def parse_json(text: str | bytes) -> Any:
+    """json.loads, with nesting too deep for Python's parser (a hostile file: RecursionError) raised as
+    the ValueError of any other bad JSON, which every reader of infogan's files already handles."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 def write_failed(error: BaseException) -> bool:
     """Whether `error` is the operating system (or torch's writer) refusing a write, not a bug."""
     if isinstance(error, OSError):
@@ -149,7 +158,7 @@ def repair_torn_end(path: Path) -> None:
         return
     start = data.rfind(b"\n") + 1
     try:
-        json.loads(data[start:])
+        parse_json(data[start:])
     except ValueError:
         torn = len(data) - start
         log.warning("%s ended in a torn line (%d bytes, from a kill or a full disk): removed it", path, torn)
@@ -168,7 +177,7 @@ def read_json_lines(path: Path) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = parse_json(line)
         except ValueError:
             record = None
         if isinstance(record, dict):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import logging
 import multiprocessing
 import os
@@ -26,7 +25,7 @@ from tqdm import tqdm
 
 from infogan.config import TrainConfig, check_resumable
 from infogan.errors import InfoGANError, TrainingInterrupted
-from infogan.files import write_json
+from infogan.files import parse_json, write_json
 from infogan.interrupt import StopRequests
 
 log = logging.getLogger(__name__)
@@ -63,7 +62,7 @@ def finished(run: Path, config: TrainConfig) -> bool:
     if not summary.is_file():
         return False
     try:
-        done = json.loads(summary.read_text())
+        done = parse_json(summary.read_text())
     except (OSError, ValueError):
         return False
     if config.steps:
@@ -171,7 +170,7 @@ def progress(run: Path, config: TrainConfig) -> float:
         return 0.0
     for line in reversed(tail.splitlines()):
         try:
-            record = json.loads(line)
+            record = parse_json(line)
         except ValueError:  # the first line of the tail is cut, the last may be half written
             continue
         if record.get("event") == "step":

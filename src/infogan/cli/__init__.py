@@ -10,7 +10,9 @@ explorer.py (explore); options.py holds what they share.
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import os
 import sys
 
 from infogan.cli import explorer, pictures, scoring, training
@@ -29,14 +31,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_working_folder() -> None:
+    """A deleted current folder: Intel MKL, loading with torch, would print one line and end the process
+    before any of infogan's code could say what is wrong, so it is checked before torch is imported."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        raise InfoGANError(
+            "the current folder no longer exists (it was deleted): cd into a folder and run again"
+        ) from None
+
+
+def run(argv: list[str]) -> None:
+    """Parse and run one command. A path the file system refuses outright (a name too long for it) is bad
+    input like any other, wherever it is first touched: by an --out check, before any work."""
+    try:
+        args = build_parser().parse_args(argv)
+        check_working_folder()
+        args.handler(args)
+    except OSError as error:
+        if error.errno != errno.ENAMETOOLONG:
+            raise
+        raise InfoGANError(
+            f"{error.filename}: a name in this path is too long for the file system: shorten it"
+        ) from None
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     level = logging.INFO if env_rank() == 0 else logging.WARNING  # under torchrun rank 0 speaks for all
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     debug = argv[:1] == ["--debug"]  # infogan's own flag goes before the command; after it, it is a mistake
     try:
-        args = build_parser().parse_args(argv)
-        args.handler(args)
+        run(argv)
     except InfoGANError as error:
         if debug:
             raise
