@@ -479,6 +479,38 @@ def test_evaluate_skips_a_damaged_classifier_saying_how_to_retrain(existing_run,
     assert "is empty (0 bytes" in reason and f"--data {config.data_dir} --cache {tmp_path} --retrain`" in reason
 
 
+@pytest.mark.parametrize("damage", ["zero-bytes", "garbage", "truncated", "other-arrays"])
+def test_a_damaged_folder_cache_is_decoded_again_with_a_warning(damage, tmp_path, caplog):
+    from infogan.cache import cache_dir
+    from infogan.data.folder import cache_key, list_images, load_folder
+
+    write_images(tmp_path / "imgs", 3, (40, 30))
+    first, _ = load_folder(tmp_path / "imgs", 16, 3)
+    cache = cache_dir("folders") / f"{cache_key(list_images(tmp_path / 'imgs'), 16, 3, None)}.npz"
+    if damage == "other-arrays":  # a valid file that does not fit: it would be wrong images, not an error
+        np.savez(cache, images=np.zeros((3, 8, 8, 3), np.uint8), kept=np.ones(3, bool))
+    else:
+        cache.write_bytes({"zero-bytes": b"", "garbage": b"PK\x03\x04 garbage"}.get(damage, cache.read_bytes()[:300]))
+    images, _ = load_folder(tmp_path / "imgs", 16, 3)
+    assert np.array_equal(images, first)
+    assert "do not load" in caplog.text and "decoding the images again" in caplog.text
+    caplog.clear()
+    assert np.array_equal(load_folder(tmp_path / "imgs", 16, 3)[0], first) and "do not load" not in caplog.text
+
+
+def test_cache_settings_that_lead_to_a_file_are_refused_before_any_work(tmp_path, monkeypatch, capsys, caplog):
+    (tmp_path / "file").write_text("not a folder")
+    write_images(tmp_path / "imgs", 6, (40, 30))
+    monkeypatch.setenv("INFOGAN_CACHE", str(tmp_path / "file"))
+    fails(folder_args(tmp_path / "imgs", tmp_path / "r"), capsys, "INFOGAN_CACHE", "is a file")
+    fails(["classifier", "--epochs", "1"], capsys, "INFOGAN_CACHE", "is a file")
+    monkeypatch.delenv("INFOGAN_CACHE")
+    fails(["classifier", "--epochs", "1", "--cache", str(tmp_path / "file")], capsys, "--cache", "is a file")
+    monkeypatch.setenv("INFOGAN_CLASSIFIERS", str(tmp_path / "file"))
+    fails(["classifier", "--epochs", "1"], capsys, "INFOGAN_CLASSIFIERS", "is a file")
+    assert "classifier epoch" not in caplog.text and not (tmp_path / "r").exists()
+
+
 def test_a_config_json_nested_too_deeply(run_copy, capsys):
     (run_copy / "config.json").write_text("[" * 100_000 + "]" * 100_000)
     resume_fails(run_copy, capsys, "config.json is not valid JSON (nested too deeply)", "restore it")

@@ -140,14 +140,14 @@ def test_caches_follow_infogan_cache_and_the_tests_keep_out_of_home(tmp_path_fac
     from infogan.cache import cache_dir
     from infogan.data.folder import load_folder
     from infogan.data.mnist import standard_dirs
-    from infogan.metrics.domain_classifier import default_cache
+    from infogan.metrics.domain_classifier import cache_folder
 
     assert Path.home() / ".cache" not in cache_dir().parents  # conftest's temporary cache
     cache = tmp_path_factory.mktemp("moved-cache")
     monkeypatch.setenv("INFOGAN_CACHE", str(cache))
     load_folder(class_folder, 8, 1)
     assert len(list((cache / "folders").glob("*.npz"))) == 1
-    assert default_cache() == cache / "classifiers" and standard_dirs("mnist") == (cache / "mnist",)
+    assert cache_folder()[0] == cache / "classifiers" and standard_dirs("mnist") == (cache / "mnist",)
 
 
 def test_the_embedded_digits_are_parsed_and_announced_once_per_process(caplog):

@@ -67,6 +67,16 @@ def atomic_write(path: str | Path, mode: str = "wb", newline: str | None = None)
         raise
 
 
+def check_folder(folder: Path, name: str, writable: bool = True) -> None:
+    """InfoGANError naming the setting `name` (a flag, an environment variable) unless `folder` is, or can
+    be made in, a folder (that this process may write, with `writable`): checked before any work is done."""
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        raise InfoGANError(f"{name}: cannot write into {folder}, as {existing} is a file")
+    if writable and not os.access(existing, os.W_OK | os.X_OK):
+        raise InfoGANError(f"{name}: cannot write into {folder}, as {existing} is not writable")
+
+
 def write_text(path: str | Path, text: str) -> Path:
     """Write `text` to `path` atomically; returns the path."""
     with atomic_write(path, "w") as handle:

@@ -29,6 +29,7 @@ from infogan.config import (
     preset_config,
 )
 from infogan.errors import InfoGANError
+from infogan.files import check_folder
 
 # Modules that import torch, matplotlib, scipy, scikit-learn or flask are imported inside the commands
 # that use them: `infogan --help` and the parser never wait for them (benchmarks/startup.py).
@@ -178,15 +179,6 @@ def check_suffix(path: Path, suffix: str) -> None:
         raise InfoGANError(f"--out {path} must end in {suffix}")
 
 
-def writable_folder(folder: Path, flag_name: str) -> None:
-    """InfoGANError unless `folder` is, or can be made in, a folder this process may write."""
-    existing = next(p for p in (folder, *folder.parents) if p.exists())
-    if not existing.is_dir():
-        raise InfoGANError(f"{flag_name}: cannot write into {folder}, as {existing} is a file")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise InfoGANError(f"{flag_name}: cannot write into {folder}, as {existing} is not writable")
-
-
 def output_path(args: argparse.Namespace, default_name: str) -> Path:
     """--out, or RUN/default_name, checked before anything is loaded or written: refused unless the
     run exists and it ends in default_name's suffix, when it lies in a file or folder of the run that
@@ -204,7 +196,7 @@ def output_path(args: argparse.Namespace, default_name: str) -> Path:
         inside = ()
     if inside and inside[0] in TRAINING_FILES:
         raise InfoGANError(f"--out {path} lies in {run / inside[0]}, which infogan train writes: choose another file")
-    writable_folder(path.parent, "--out")
+    check_folder(path.parent, "--out")
     return path
 
 

@@ -15,10 +15,9 @@ from infogan.cli.options import (
     positive_number,
     run_command,
     seed,
-    writable_folder,
 )
 from infogan.config import DATASETS, SPLITS, TrainConfig
-from infogan.files import write_text
+from infogan.files import check_folder, write_text
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,9 @@ def command_classifier(args: argparse.Namespace) -> None:
         dataset=args.dataset, data_dir=args.data, image_size=args.image_size, channels=args.channels
     ).validate()
     path = classifier.classifier_path(classifier.cache_key(config, args.data), args.cache)
-    if path.is_file() and not args.retrain:
+    training = args.retrain or not path.is_file()
+    check_folder(path.parent, classifier.cache_folder(args.cache)[1], writable=training)  # before training
+    if not training:
         trained = classifier.load_classifier(config, args.data, args.cache)
     else:
         device = resolve_device(args.device)
@@ -61,7 +62,7 @@ def command_evaluate(args: argparse.Namespace) -> None:
         chosen = metrics or choose_metrics(None)  # the scores come last, as they did
         metrics = [name for name in chosen if name != "disentanglement"] + ["disentanglement"]
     out = output_path(args, "evaluation.json")
-    writable_folder(Path(args.run), "RUN")  # the clustering metric writes its PNGs there
+    check_folder(Path(args.run), "RUN")  # the clustering metric writes its PNGs there
     run = load_run(args.run, args.device)
     options = {"data_dir": args.data, "split": args.split, "samples": args.samples, "seed": args.seed}
     options.update(scale=args.scale, classifier_steps=args.classifier_steps)  # the disentanglement metric's

@@ -13,10 +13,10 @@ from infogan.cli.options import (
     env_rank,
     output_file,
     presets_listing,
-    writable_folder,
 )
 from infogan.config import DEFAULT_PRESET, PRESETS, RUN_FOLDER
 from infogan.errors import InfoGANError
+from infogan.files import check_folder
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def command_dsprites(args: argparse.Namespace) -> None:
 
     out = args.out
     check_suffix(out, ".npz")
-    writable_folder(out.parent, "--out")
+    check_folder(out.parent, "--out")
     out.parent.mkdir(parents=True, exist_ok=True)
     write_npz(out)
     print(out)

@@ -21,7 +21,8 @@ import numpy as np
 from PIL import Image
 
 from infogan.cache import cache_dir
-from infogan.errors import InfoGANError
+from infogan.errors import InfoGANError, first_line
+from infogan.files import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -157,17 +158,39 @@ def load_folder(
     files = files if files is not None else list_images(root)
     labels = folder_labels(root, files)
     cache = cache_dir("folders") / f"{cache_key(files, size, channels, crop)}.npz"
-    if cache.is_file():
-        with np.load(cache) as stored:
-            kept = stored["kept"]
-            return stored["images"], (labels[kept] if labels is not None else None)
-    log.info("decoding %d images from %s (cached for next time)", len(files), root)
-    images, kept = decode_all(files, size, channels, crop, skip_bad)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    partial = cache.with_suffix(".part.npz")
-    np.savez(partial, images=images, kept=kept)
-    partial.replace(cache)
+    stored = read_cache(cache, len(files), (size, size, channels)) if cache.is_file() else None
+    if stored is None:
+        log.info("decoding %d images from %s (cached for next time)", len(files), root)
+        stored = decode_all(files, size, channels, crop, skip_bad)
+        try:
+            with atomic_write(cache) as handle:
+                np.savez(handle, images=stored[0], kept=stored[1])
+        except InfoGANError as error:  # a full or read-only cache costs the next load a decode, not this one
+            log.warning("%s: the images will be decoded again next time", error)
+    images, kept = stored
     return images, (labels[kept] if labels is not None else None)
+
+
+def read_cache(cache: Path, files: int, shape: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The images and kept-mask of a folder cache, or None with a warning when it does not load or does not
+    fit `files` files of images of `shape` (H, W, C): a damaged cache is decoded again, not a lasting error."""
+    try:
+        with np.load(cache) as stored:
+            images, kept = stored["images"], stored["kept"]
+    # as with checkpoints, a damaged zip or array header raises almost any exception type, by the byte hit
+    except Exception as error:
+        reason = first_line(error)
+    else:
+        if (
+            images.dtype == np.uint8
+            and images.shape[1:] == shape
+            and kept.shape == (files,)
+            and kept.sum() == len(images)
+        ):
+            return images, kept.astype(bool)
+        reason = f"it holds images {images.shape} and a mask {kept.shape} that do not fit {files} files of {shape}"
+    log.warning("the decoded images cached in %s do not load (%s): decoding the images again", cache, reason)
+    return None
 
 
 def celeba_files(root: Path, split: str) -> list[Path]:

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from infogan.augment import shift
+from infogan.cache import CACHE_ENV as ROOT_ENV
 from infogan.cache import cache_dir
 from infogan.checkpoint import load_checkpoint, save_checkpoint
 from infogan.config import TrainConfig
@@ -33,8 +34,14 @@ FEATURES = 128  # width of the penultimate layer, the feature space of the sampl
 CACHE_ENV = "INFOGAN_CLASSIFIERS"  # overrides the cache folder below
 
 
-def default_cache() -> Path:
-    return Path(os.environ.get(CACHE_ENV) or cache_dir("classifiers"))
+def cache_folder(cache: str | Path | None = None) -> tuple[Path, str]:
+    """The classifier cache and the setting it comes from, for errors: `cache` (--cache),
+    $INFOGAN_CLASSIFIERS, else $INFOGAN_CACHE/classifiers."""
+    if cache:
+        return Path(cache), "--cache"
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]), CACHE_ENV
+    return cache_dir("classifiers"), ROOT_ENV
 
 
 class LeNet(nn.Module):
@@ -142,7 +149,7 @@ def train_classifier(
 
 
 def classifier_path(key: str, cache: str | Path | None = None) -> Path:
-    return Path(cache or default_cache()) / f"{key}.pt"
+    return cache_folder(cache)[0] / f"{key}.pt"
 
 
 def save_classifier(classifier: Classifier, cache: str | Path | None = None) -> Path:
