@@ -64,12 +64,23 @@ def class_folder(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def png_header(width: int, height: int) -> bytes:
-    """A PNG that declares width x height grey pixels but holds no pixel data: what a decompression
-    bomb's header says, without the memory it takes to make one."""
+def png(width: int, height: int, bits: int, colour_type: int, pixels: bytes) -> bytes:
+    """A PNG file written by hand, for what Pillow does not write (16-bit RGB) or cannot hold in memory."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    header = struct.pack(">IIBBBBB", width, height, bits, colour_type, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(pixels)) + chunk(b"IEND", b"")
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that declares width x height 8-bit grey pixels but holds no pixel data: what a decompression
+    bomb's header says, without the memory it takes to make one."""
+    return png(width, height, 8, 0, b"")
+
+
+def png16(width: int, height: int, channels: int, value: int) -> bytes:
+    """A 16-bit PNG of one `value` everywhere: grey (1 channel), grey and alpha (2), RGB (3) or RGBA (4)."""
+    row = b"\x00" + struct.pack(">H", value) * channels * width  # filter byte 0, then big-endian samples
+    return png(width, height, 16, {1: 0, 2: 4, 3: 2, 4: 6}[channels], row * height)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import png_header, write_images
+from conftest import png16, png_header, write_images
 
 from infogan.checkpoint import FORMAT_VERSION, load_checkpoint, save_checkpoint
 from infogan.cli import main
@@ -535,3 +535,79 @@ def test_a_deleted_current_folder(tmp_path):
     assert done.returncode == 2 and done.stderr.splitlines() == [
         "infogan: error: the current folder no longer exists (it was deleted): cd into a folder and run again"
     ], done.stderr
+
+
+ORIENTED = {  # EXIF Orientation -> the transpose that shows the stored pixels upright, as viewers do
+    2: "FLIP_LEFT_RIGHT",
+    3: "ROTATE_180",
+    4: "FLIP_TOP_BOTTOM",
+    5: "TRANSPOSE",
+    6: "ROTATE_270",
+    7: "TRANSVERSE",
+    8: "ROTATE_90",
+}
+
+
+@pytest.mark.parametrize(("suffix", "orientation"), [(".jpg", 6)] + [(".png", k) for k in ORIENTED])
+def test_exif_orientation_is_applied(suffix, orientation, tmp_path):
+    """A phone stores a portrait photo sideways with EXIF Orientation 6; it must not train sideways."""
+    from PIL import Image
+
+    from infogan.data.folder import load_folder
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    pixels = np.random.default_rng(orientation).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / f"photo{suffix}", exif=exif)
+    with Image.open(tmp_path / f"photo{suffix}") as stored:  # the pixels as stored (JPEG: as decoded)
+        upright = np.asarray(stored.convert("RGB").transpose(getattr(Image.Transpose, ORIENTED[orientation])))
+    images, _ = load_folder(tmp_path, 32, 3)
+    assert np.array_equal(images[0], upright)
+
+
+@pytest.mark.parametrize(
+    ("mode", "suffix"),
+    [
+        ("I;16", ".png"),
+        ("I;16", ".tif"),
+        ("I;16B", ".tif"),
+        ("I;16L", ".tif"),
+        ("LA;16", ".png"),  # Pillow reads 16-bit colour PNGs by the high byte already
+        ("RGB;16", ".png"),
+        ("RGBA;16", ".png"),
+    ],
+)
+def test_sixteen_bit_images_are_scaled_not_clipped(mode, suffix, tmp_path):
+    """Mid-grey, 32768 of 65535, reads as 128, not as white."""
+    from PIL import Image
+
+    from infogan.data.folder import load_folder
+
+    if mode.startswith("I;16"):
+        values = np.full((8, 8), 32768, ">u2" if mode == "I;16B" else "<u2")
+        Image.frombytes(mode, (8, 8), values.tobytes()).save(tmp_path / f"grey{suffix}")
+    else:  # Pillow writes no 16-bit colour PNG
+        (tmp_path / "grey.png").write_bytes(png16(8, 8, {"LA;16": 2, "RGB;16": 3, "RGBA;16": 4}[mode], 32768))
+    for channels in (1, 3):
+        images, _ = load_folder(tmp_path, 8, channels)
+        assert images.shape == (1, 8, 8, channels) and (images == 128).all(), np.unique(images)
+
+
+def test_a_32_bit_image_beyond_0_255_is_refused_not_clipped(tmp_path, capsys):
+    from PIL import Image
+
+    write_images(tmp_path / "imgs", 4, (40, 30))
+    Image.fromarray(np.full((8, 8), 40000, np.int32)).save(tmp_path / "imgs" / "deep.tif")
+    message = "deep.tif (a 32-bit image with values from 40000 to 40000"
+    fails(folder_args(tmp_path / "imgs", tmp_path / "r"), capsys, message, "8 or 16 bits", "--skip-bad-images")
+
+
+@pytest.mark.parametrize("size", [(1, 40_000), (40_000, 1)])
+def test_long_thin_images_are_refused_before_decoding(size, tmp_path, capsys):
+    """Pillow's cost grows with the rows: four 1 x 80M-pixel PNGs of 155 KB took 4.45 GB and 17 s."""
+    from PIL import Image
+
+    write_images(tmp_path / "imgs", 4, (40, 30))
+    Image.new("L", size).save(tmp_path / "imgs" / "thin.png")
+    shown = f"thin.png (the image is {size[0]}x{size[1]} pixels, more than the 89,478,485 pixels and 32768 on a side"
+    fails(folder_args(tmp_path / "imgs", tmp_path / "r"), capsys, shown)

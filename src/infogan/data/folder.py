@@ -1,7 +1,8 @@
 """Image folders: CelebA's layout and any folder of JPEG/PNG files, decoded once into uint8 arrays.
 
-Each image is centre-cropped to a square (CelebA: the standard 108x108 face crop), resized with
-Pillow and converted to grey or RGB. Images in two or more class subfolders get those folders as
+Each image is turned upright by its EXIF orientation (as viewers show photos), centre-cropped to a
+square (CelebA: the standard 108x108 face crop), resized with Pillow and converted to grey or RGB;
+16-bit images are scaled to 8 bits. Images in two or more class subfolders get those folders as
 labels, as torchvision's ImageFolder does. Decoded arrays are cached in $INFOGAN_CACHE/folders
 (default ~/.cache/infogan/folders).
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from infogan.cache import cache_dir
 from infogan.errors import InfoGANError, first_line
@@ -32,6 +33,9 @@ CELEBA_SPLITS = {"train": "0", "test": "2"}  # list_eval_partition.txt: 0 train,
 # Pillow's own bomb threshold (about 89 million pixels), past which it only warns up to twice that:
 # here a larger image is refused before it is decoded, as no 64x64 training image needs one.
 MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS
+# and a longest side: Pillow's cost grows with the rows as well as the pixels (four 1 x 80M-pixel PNGs of
+# 155 KB took 4.45 GB and 17 s), while a photo, even a panorama, is far shorter than this
+MAX_IMAGE_SIDE = 32768
 # What Pillow raises on damaged or hostile files besides OSError (UnidentifiedImageError, truncation).
 DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error)
 
@@ -67,33 +71,52 @@ def folder_labels(root: Path, files: list[Path]) -> np.ndarray | None:
 def open_image(
     source: Path | BinaryIO,
     max_pixels: int = MAX_IMAGE_PIXELS,
-    max_side: int | None = None,
+    max_side: int = MAX_IMAGE_SIDE,
     formats: tuple[str, ...] | None = None,
 ) -> Image.Image:
     """Open an image, reading its header only, and refuse it before it is decoded when it has more than
     `max_pixels` pixels or a side longer than `max_side` (Pillow's cost grows with the rows as well as
     the pixels: a 1 x 16M-pixel PNG takes longer and far more memory to decode than a 4096 x 4096 one)."""
-    limit = f"{max_pixels:,} pixels" + (f" and {max_side} on a side" if max_side else "")
+    limit = f"{max_pixels:,} pixels and {max_side} on a side"
     try:
         image = Image.open(source, formats=formats)
     except Image.DecompressionBombError:  # Pillow's own check, at twice Image.MAX_IMAGE_PIXELS
-        raise ImageTooLarge(f"the image has far more than the {limit} allowed: shrink it") from None
+        raise ImageTooLarge(f"the image has far more than the {max_pixels:,} pixels allowed: shrink it") from None
     width, height = image.size
-    if width * height > max_pixels or (max_side is not None and max(width, height) > max_side):
+    if width * height > max_pixels or max(width, height) > max_side:
         image.close()
         raise ImageTooLarge(f"the image is {width}x{height} pixels, more than the {limit} allowed: shrink it")
     return image
 
 
 def to_array(image: Image.Image, size: int, channels: int, crop: int | None) -> np.ndarray:
-    """Decode an opened image to (H, W, C) uint8: centre crop (`crop` px, or the largest square), resize
-    to `size`, grey or RGB."""
-    image = image.convert("RGB" if channels == 3 else "L")
+    """Decode an opened image to (H, W, C) uint8 as a viewer shows it: upright by its EXIF orientation (a
+    phone's portrait photo is stored sideways), 8 bits per channel, centre crop (`crop` px, or the largest
+    square), resize to `size`, grey or RGB."""
+    ImageOps.exif_transpose(image, in_place=True)
+    image = eight_bit(image).convert("RGB" if channels == 3 else "L")
     width, height = image.size
     side = min(crop or min(width, height), width, height)
     left, top = (width - side) // 2, (height - side) // 2
     image = image.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.LANCZOS)
     return np.asarray(image, dtype=np.uint8).reshape(size, size, channels)
+
+
+def eight_bit(image: Image.Image) -> Image.Image:
+    """16-bit grey (modes I;16, I;16B, I;16L: PNG, TIFF) scaled to 0..255, where Pillow's convert would clip
+    every value above 255 to white; Pillow already reads 16-bit RGB(A) by the high byte. A 32-bit image
+    (I, F) has no standard scale: its values are read as 8-bit ones when they lie in 0..255, else refused."""
+    if image.mode.startswith("I;16"):
+        values = np.asarray(image).astype(np.uint32)  # (H, W), whatever the byte order
+        return Image.fromarray(((values + 128) // 257).astype(np.uint8), "L")  # 65535 -> 255, 32768 -> 128
+    if image.mode in ("I", "F"):
+        low, high = image.getextrema()
+        if low < 0 or high > 255:
+            raise ValueError(
+                f"a 32-bit image with values from {low} to {high}, which have no standard scale: "
+                "save it with 8 or 16 bits per channel"
+            )
+    return image
 
 
 def load_image(path: Path | BinaryIO, size: int, channels: int, crop: int | None) -> np.ndarray:
