@@ -611,3 +611,34 @@ def test_long_thin_images_are_refused_before_decoding(size, tmp_path, capsys):
     Image.new("L", size).save(tmp_path / "imgs" / "thin.png")
     shown = f"thin.png (the image is {size[0]}x{size[1]} pixels, more than the 89,478,485 pixels and 32768 on a side"
     fails(folder_args(tmp_path / "imgs", tmp_path / "r"), capsys, shown)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "list_eval_partition.txt is empty: restore CelebA's file, or delete it"),
+        (b"\n  \n", "list_eval_partition.txt is empty"),
+        (b"\xef\xbb\xbf", "list_eval_partition.txt is empty"),
+        (b"999999.jpg 0\n999998.jpg 2\n", "names none of the 4 images in"),
+        (b"000000.jpg 2\n000001.jpg 2\n", "names no image for split train (partition 0)"),
+        (b"000000.jpg 0\n000001.jpg 3\n", "line 2 has partition '3', not 0 (train), 1 (valid) or 2 (test)"),
+        (b"000000.jpg train\n", "line 1 has partition 'train'"),
+    ],
+    ids=["empty", "blank", "only-a-bom", "absent-files", "no-train-rows", "split-3", "split-word"],
+)
+def test_celeba_partition_files_that_name_no_usable_image(content, message, tmp_path, capsys):
+    """Each used to end in "no image in the folder could be read", which blamed the images."""
+    write_images(tmp_path / "img_align_celeba", 4, (40, 50), "RGB", ".jpg")
+    (tmp_path / "list_eval_partition.txt").write_bytes(content)
+    args = ["train", "--preset", "celeba", "--data", str(tmp_path), "--out", str(tmp_path / "r"), "--steps", "1"]
+    fails(args, capsys, "list_eval_partition.txt", message)
+
+
+def test_a_celeba_partition_file_with_a_byte_order_mark_keeps_its_first_image(tmp_path):
+    from infogan.data.folder import celeba_files
+
+    write_images(tmp_path / "img_align_celeba", 4, (40, 50), "RGB", ".jpg")
+    rows = b"000000.jpg 0\r\n000001.jpg 0\r\n000002.jpg 2\r\n000003.jpg 1\r\n"
+    (tmp_path / "list_eval_partition.txt").write_bytes(b"\xef\xbb\xbf" + rows)  # as Windows' Notepad saves it
+    assert [p.name for p in celeba_files(tmp_path, "train")] == ["000000.jpg", "000001.jpg"]
+    assert [p.name for p in celeba_files(tmp_path, "test")] == ["000002.jpg"]

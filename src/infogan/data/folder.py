@@ -226,12 +226,27 @@ def celeba_files(root: Path, split: str) -> list[Path]:
         log.warning("%s not found: using all %d images for split %r", partition, len(files), split)
         return files
     try:
-        lines = partition.read_bytes().decode("utf-8").splitlines()
+        lines = partition.read_bytes().decode("utf-8-sig").splitlines()  # -sig: a byte-order mark is no file name
     except UnicodeDecodeError as error:
         raise InfoGANError(f"{partition} is not a text file ({error}): restore CelebA's file") from None
     rows = [(number, line.split()) for number, line in enumerate(lines, 1) if line.strip()]
+    if not rows:
+        raise InfoGANError(f"{partition} is empty: restore CelebA's file, or delete it to use every image")
     malformed = next((number for number, row in rows if len(row) != 2), None)
     if malformed is not None:
         raise InfoGANError(f"{partition} line {malformed} is not `FILE PARTITION`: restore CelebA's file")
+    unknown = next(((number, row[1]) for number, row in rows if row[1] not in ("0", "1", "2")), None)
+    if unknown is not None:
+        raise InfoGANError(
+            f"{partition} line {unknown[0]} has partition {unknown[1]!r}, not 0 (train), 1 (valid) or 2 (test): "
+            "restore CelebA's file"
+        )
     wanted = {row[0] for _, row in rows if row[1] == CELEBA_SPLITS[split]}
-    return [p for p in files if p.name in wanted]
+    chosen = [p for p in files if p.name in wanted]
+    if not chosen:
+        listed = f"names none of the {len(files)} images in {image_dir}" if wanted else "names no image"
+        raise InfoGANError(
+            f"{partition} {listed} for split {split} (partition {CELEBA_SPLITS[split]}): "
+            "pass --data with the CelebA folder the file belongs to, or restore CelebA's file"
+        )
+    return chosen
