@@ -109,3 +109,38 @@ def test_continuous_codes_are_compared_by_factor_vae(runs):
     assert matrix.shape == (4, 4) and np.allclose(matrix, matrix.T)
     assert ((matrix >= 0) & (matrix <= 1)).all()
     assert chosen.selected in chosen.runs and "acc" not in chosen.rows[0]
+
+
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        ("seed-0/config.json", "lies in {runs}/seed-0/config.json, which infogan train writes"),
+        ("seed-1/checkpoints/latest.pt", "must end in .json"),
+        ("seed-1/checkpoints/report.json", "which infogan train writes"),
+        ("seed-2/summary.json", "which infogan train writes"),
+        ("sweep.json", "is a sweep's record, which infogan sweep writes"),
+        ("seed-0", "is a folder"),
+        ("notes.txt/x.json", "cannot write into"),
+    ],
+)
+def test_select_out_is_checked_before_any_work(out, message, runs, capsys):
+    """`select A B --out A/config.json` used to replace the run's config with the report."""
+    (runs / "sweep.json").write_text("{}")  # as if a sweep had made the runs
+    (runs / "notes.txt").write_text("a file of the user's")
+    before = snapshot(runs)
+    fails(["select", str(runs), "--out", str(runs / out)], capsys, message.format(runs=runs))
+    named = [str(runs / f"seed-{seed}") for seed in range(3)]
+    fails(["select", *named, "--out", str(runs / out)], capsys, message.format(runs=runs))
+    assert snapshot(runs) == before
+
+
+def test_a_run_named_twice_is_refused(runs, tmp_path, capsys):
+    """A run compared with itself agrees perfectly: its centrality would be a lie."""
+    (tmp_path / "link").symlink_to(runs / "seed-1")
+    before = snapshot(runs)
+    fails(["select", str(runs / "seed-0"), str(runs / "seed-0")], capsys, "are the same run", "pass each run once")
+    fails(
+        ["select", str(runs / "seed-1"), str(tmp_path / "link")], capsys, f"{tmp_path / 'link'} and {runs / 'seed-1'}"
+    )
+    fails(["select", str(runs), str(runs / "seed-2")], capsys, "are the same run")
+    assert snapshot(runs) == before

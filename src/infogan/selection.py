@@ -64,6 +64,11 @@ def find_runs(folders: list[str | Path]) -> list[Path]:
         if not found:
             raise InfoGANError(f"{folder} holds no runs (no config.json in it or its subfolders)")
         runs += found
+    seen: dict[Path, Path] = {}
+    for run in runs:  # the same folder twice, or through a link: a run agrees with itself perfectly
+        if run.resolve() in seen:
+            raise InfoGANError(f"{run} and {seen[run.resolve()]} are the same run: pass each run once")
+        seen[run.resolve()] = run
     if len(runs) < 2:
         raise InfoGANError(f"select compares runs: found only {runs[0]}, pass at least two")
     for run in runs:

@@ -180,22 +180,36 @@ def check_suffix(path: Path, suffix: str) -> None:
 
 
 def output_path(args: argparse.Namespace, default_name: str) -> Path:
-    """--out, or RUN/default_name, checked before anything is loaded or written: refused unless the
-    run exists and it ends in default_name's suffix, when it lies in a file or folder of the run that
-    `infogan train` writes (config.json, checkpoints/, samples/...), or when its folder cannot be written."""
-    from infogan.run_folder import TRAINING_FILES, existing_run
+    """--out, or RUN/default_name, checked by `checked_out` before anything is loaded or written; the run
+    must exist."""
+    from infogan.run_folder import existing_run
 
     run = existing_run(args.run)
-    path = args.out or run / default_name
-    check_suffix(path, Path(default_name).suffix)
+    return checked_out(args.out or run / default_name, Path(default_name).suffix, [run])
+
+
+def checked_out(path: Path, suffix: str, runs: list[Path]) -> Path:
+    """An output file, checked before anything is loaded or written: refused unless it ends in `suffix`,
+    when it is a folder, when it lies in a file or folder that `infogan train` writes in one of the `runs`
+    read (config.json, checkpoints/, samples/...), when it is a sweep's sweep.json, or when its folder
+    cannot be written."""
+    from infogan.run_folder import TRAINING_FILES
+    from infogan.sweep import SWEEP_FILE
+
+    check_suffix(path, suffix)
     if path.is_dir():
         raise InfoGANError(f"{path} is a folder: pass --out with the name of the file to write")
-    try:
-        inside = path.resolve().relative_to(run.resolve()).parts
-    except ValueError:  # outside the run
-        inside = ()
-    if inside and inside[0] in TRAINING_FILES:
-        raise InfoGANError(f"--out {path} lies in {run / inside[0]}, which infogan train writes: choose another file")
+    for run in runs:
+        try:
+            inside = path.resolve().relative_to(run.resolve()).parts
+        except ValueError:  # outside this run
+            continue
+        if inside and inside[0] in TRAINING_FILES:
+            raise InfoGANError(
+                f"--out {path} lies in {run / inside[0]}, which infogan train writes: choose another file"
+            )
+    if path.name == SWEEP_FILE and path.is_file():
+        raise InfoGANError(f"--out {path} is a sweep's record, which infogan sweep writes: choose another file")
     check_folder(path.parent, "--out")
     return path
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from infogan.cli.options import (
     add_device,
+    checked_out,
     count,
     listing,
     output_file,
@@ -23,11 +24,13 @@ log = logging.getLogger(__name__)
 
 
 def command_select(args: argparse.Namespace) -> None:
-    from infogan.selection import SELECT_FILE, format_selection, select_runs, write_selection
+    from infogan.selection import SELECT_FILE, find_runs, format_selection, select_runs, write_selection
 
+    runs = find_runs(args.runs)
+    out = checked_out(args.out or Path(args.runs[0]) / SELECT_FILE, ".json", runs)
     options = {"similarity": args.similarity, "criterion": args.criterion, "codes": args.codes, "votes": args.votes}
-    selection = select_runs(args.runs, args.data, args.split, seed=args.seed, device=args.device, **options)
-    out = write_selection(selection, Path(args.out or Path(args.runs[0]) / SELECT_FILE))
+    selection = select_runs(runs, args.data, args.split, seed=args.seed, device=args.device, **options)
+    out = write_selection(selection, out)
     print(format_selection(selection))
     print(out)
 
@@ -117,7 +120,9 @@ def add_select_command(commands: argparse._SubParsersAction) -> None:
     select.add_argument("--votes", type=int, default=300, help="FactorVAE votes per pair of runs (continuous codes)")
     select.add_argument("--seed", type=int, default=0, help="seed of the consensus and of generated images")
     add_device(select)
-    select.add_argument("--out", metavar="FILE", help="file to write (default: the first DIR's select.json)")
+    select.add_argument(
+        "--out", type=output_file, metavar="FILE", help="file to write (default: the first DIR's select.json)"
+    )
     select.set_defaults(handler=command_select)
 
 
