@@ -403,8 +403,8 @@ def test_out_that_is_a_file_or_unwritable(tmp_path, mnist_dir, capsys):
     (tmp_path / "file").write_text("mine")
     base = ["train", "--data", str(mnist_dir), "--batch-size", "16", "--steps", "1"]
     fails([*base, "--out", str(tmp_path / "file")], capsys, "is a file, not a folder")
-    fails([*base, "--out", str(tmp_path / "file" / "run")], capsys, "cannot make the run folder", "another --out")
-    fails([*base, "--out", "/sys/infogan-run"], capsys, "cannot make the run folder")  # refused even to root
+    fails([*base, "--out", str(tmp_path / "file" / "run")], capsys, "cannot make the folder --out", "another --out")
+    fails([*base, "--out", "/sys/infogan-run"], capsys, "cannot make the folder --out")  # refused even to root
     fails([*base, "--out", "/sys"], capsys, "cannot write in /sys", "choose another --out")
     assert (tmp_path / "file").read_text() == "mine"
 

@@ -17,7 +17,7 @@ from test_bad_input import fails, snapshot
 from infogan.checkpoint import load_checkpoint, save_checkpoint
 from infogan.cli import main
 from infogan.data.idx import write_idx
-from infogan.run_folder import LOCK
+from infogan.lock import LOCK
 
 training = importlib.import_module("infogan.train")
 

@@ -1,6 +1,5 @@
-"""A run folder: what in it is infogan's, refusing to write over a run, `--overwrite`, the lock that
-keeps two trainings out of one folder, what a run's checkpoint holds, resuming from it, and loading
-the trained model for inference.
+"""A run folder: what in it is infogan's, refusing to write over a run, `--overwrite`, what a run's
+checkpoint holds, resuming from it, and loading the trained model for inference.
 
 `infogan train` writes config.json (the resolved TrainConfig), metrics.jsonl, summary.json,
 checkpoints/ (latest.pt and the kept step-NNNNNNNN.pt, in checkpoint.py's file format), samples/ and
@@ -8,20 +7,14 @@ traversals/ (one picture per epoch).
 
 A folder holds a run when it has a config.json or any file named as infogan names its files; an
 `--overwrite` removes those files alone, so a user's own files in the folder (checkpoints/resnet50.ckpt,
-samples/labels.csv) stay. While training, RUN/.lock holds the trainer's PID and host; a lock left by a
-killed process (its PID no longer runs on this host) is taken over with a warning.
+samples/labels.csv) stay. While training, RUN/.lock keeps other processes out (lock.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import fnmatch
-import json
 import logging
-import os
-import socket
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +28,6 @@ from infogan.networks import InfoGAN, build_model, resolve_device
 
 log = logging.getLogger(__name__)
 
-LOCK = ".lock"
 # what `infogan train` writes at the top of a run folder: other commands' --out may not lie in these
 TRAINING_FILES = ("config.json", "metrics.jsonl", "summary.json", "checkpoints", "samples", "traversals", "tensorboard")
 # infogan's own names, by folder: what train writes, and the default outputs of the other commands
@@ -96,87 +88,6 @@ def clear_run_folder(run: Path) -> None:
         if folder != ".":
             with contextlib.suppress(OSError):  # missing, or it holds the user's files
                 (run / folder).rmdir()
-
-
-@contextlib.contextmanager
-def run_lock(run: Path) -> Iterator[None]:
-    """Hold RUN/.lock for the block, creating the folder if need be; refuse when a live process holds it.
-
-    On the way out the lock goes, and so do the folders this call created if nothing was written in them.
-    """
-    if run.exists() and not run.is_dir():
-        raise InfoGANError(f"--out {run} is a file, not a folder: choose another --out")
-    created = missing_folders(run)
-    try:
-        run.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise InfoGANError(f"cannot make the run folder --out {run} ({error.strerror}): choose another --out") from None
-    try:
-        take_lock(run / LOCK)
-        try:
-            yield
-        finally:
-            (run / LOCK).unlink(missing_ok=True)
-    finally:
-        for folder in created:
-            with contextlib.suppress(OSError):  # not empty: the run wrote into it
-                folder.rmdir()
-
-
-def missing_folders(run: Path) -> list[Path]:
-    """`run` and its parents that do not exist yet, deepest first."""
-    run = Path(os.path.abspath(run))
-    return [folder for folder in (run, *run.parents) if not folder.exists()]
-
-
-def take_lock(lock: Path) -> None:
-    """Create `lock` holding this process's PID and host; a stale one (dead PID, this host) is replaced."""
-    owner = json.dumps({"pid": os.getpid(), "host": socket.gethostname()})
-    for _ in range(2):  # a second try after removing a stale lock
-        try:
-            handle = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            holder = lock_holder(lock)
-            if holder is not None:
-                raise InfoGANError(
-                    f"{lock.parent} is in use by infogan process {holder} (its {LOCK}): wait for it to end "
-                    f"or stop it; if it is gone, delete {lock}"
-                ) from None
-            continue
-        except OSError as error:
-            raise InfoGANError(f"cannot write in {lock.parent} ({error.strerror}): choose another --out") from None
-        with os.fdopen(handle, "w") as file:
-            file.write(owner)
-        return
-    raise InfoGANError(f"could not take {lock}: another process keeps taking it")
-
-
-def lock_holder(lock: Path) -> str | None:
-    """ "PID on HOST" of a lock's live holder; None (after removing it, with a warning) for a stale lock."""
-    try:
-        owner = json.loads(lock.read_text())
-        pid, host = int(owner["pid"]), str(owner["host"])
-    except FileNotFoundError:
-        return None  # released meanwhile
-    except (OSError, ValueError, KeyError, TypeError):
-        pid, host = None, socket.gethostname()  # torn by a crash between creating and writing it
-    if host != socket.gethostname():
-        return f"{pid} on {host}"  # another machine's process cannot be checked from here
-    if pid is not None and pid > 0 and pid_alive(pid):
-        return f"{pid} on {host}"
-    log.warning("taking over the stale lock %s of process %s, which no longer runs", lock, pid)
-    lock.unlink(missing_ok=True)
-    return None
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError as error:
-        return error.errno == errno.EPERM  # it runs, as another user
-    return True
 
 
 @dataclass

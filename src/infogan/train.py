@@ -29,6 +29,7 @@ from infogan.errors import InfoGANError, TrainingInterrupted, first_line
 from infogan.files import write_json
 from infogan.interrupt import StopRequests
 from infogan.latent import Latent, sample_latent
+from infogan.lock import locked_folder
 from infogan.losses import code_entropies, discriminator_loss, full_precision, generator_loss, information_loss
 from infogan.networks import InfoGAN, build_model, resolve_device
 from infogan.run_folder import (
@@ -38,7 +39,6 @@ from infogan.run_folder import (
     clear_run_folder,
     nonfinite_advice,
     resume_from_latest,
-    run_lock,
     save_run_checkpoint,
 )
 from infogan.training_log import LossWindow, Progress, TrainingLog, optional_terms
@@ -225,7 +225,7 @@ def train(config: TrainConfig, resume: bool = False, overwrite: bool = False) ->
         with contextlib.ExitStack() as held:  # rank 0 holds RUN/.lock until the end
 
             def claim() -> None:
-                held.enter_context(run_lock(run))
+                held.enter_context(locked_folder(run))
                 check_run_folder(run, resume, overwrite)
 
             processes.on_main(claim)
