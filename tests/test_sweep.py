@@ -2,7 +2,9 @@
 
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -72,9 +74,16 @@ def test_a_sweep_stopped_by_ctrl_c_resumes_to_the_uninterrupted_weights(tmp_path
         assert all(torch.equal(expected[k], resumed[k]) for k in expected), f"seed {seed} drifted"
 
 
-def test_bad_sweeps_are_refused_without_touching_the_runs(tmp_path, mnist_dir, capsys):
-    out = tmp_path / "sweep"
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory, mnist_dir) -> Path:
+    """A finished sweep of seeds 0, 1 and 2, two steps each."""
+    out = tmp_path_factory.mktemp("finished") / "sweep"
     main(sweep_args(mnist_dir, out, "--steps", "2"))
+    return out
+
+
+def test_bad_sweeps_are_refused_without_touching_the_runs(finished, mnist_dir, capsys):
+    out = finished
     before = snapshot(out)
     fails(sweep_args(mnist_dir, out, "--steps", "2", "--noise", "10"), capsys, "seed-0", "--noise 62, not 10", "--out")
     fails([*sweep_args(mnist_dir, out, "--steps", "2"), "--jobs", "0"], capsys, "--jobs")
@@ -82,3 +91,67 @@ def test_bad_sweeps_are_refused_without_touching_the_runs(tmp_path, mnist_dir, c
     fails([*sweep_args(mnist_dir, out, "--steps", "2"), "--seeds", "0"], capsys, "--seeds N")
     fails(sweep_args(mnist_dir, out / "sweep.json", "--steps", "2"), capsys, "is a file")
     assert snapshot(out) == before
+
+
+@pytest.mark.parametrize(
+    ("seeds", "message"),
+    [
+        (["1000000000"], "--seeds N runs seeds 0..N-1, with N from 1 to 1000 (got 1000000000)"),
+        ([str(seed) for seed in range(1001)], "--seeds names 1001 seeds: a sweep runs 1 to 1000"),
+        (["0", "1", "-1"], "--seeds -1: every seed must lie in 0..4294967295"),
+        (["0", str(2**32)], f"--seeds {2**32}: every seed must lie in 0..4294967295"),
+    ],
+    ids=["a-billion", "1001-seeds", "negative", "2**32"],
+)
+def test_seeds_are_bounded_and_checked_before_any_run(seeds, message, tmp_path, mnist_dir, capsys):
+    """--seeds 1000000000 was a MemoryError; a bad seed failed only after the others had trained."""
+    fails([*sweep_args(mnist_dir, tmp_path / "sweep", "--steps", "1"), "--seeds", *seeds], capsys, message)
+    assert not (tmp_path / "sweep").exists()
+
+
+def test_a_file_where_a_run_goes_is_refused_before_any_run(tmp_path, mnist_dir, capsys):
+    (tmp_path / "sweep").mkdir()
+    (tmp_path / "sweep" / "seed-1").write_text("a file of the user's")
+    fails(sweep_args(mnist_dir, tmp_path / "sweep", "--steps", "1"), capsys, "seed-1 is a file", "another --out")
+    assert sorted(p.name for p in (tmp_path / "sweep").iterdir()) == ["seed-1"]
+
+
+def test_one_sweep_per_folder_at_a_time(finished, tmp_path, mnist_dir, capsys, caplog):
+    """Two sweeps into one --out both failed, and sweep.json marked a finished run failed."""
+    out = tmp_path / "sweep"
+    shutil.copytree(finished, out)
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / ".lock").write_text(json.dumps({"pid": holder.pid, "host": socket.gethostname()}))
+        before = snapshot(out)
+        fails(sweep_args(mnist_dir, out, "--steps", "2"), capsys, f"{out} is in use by infogan process {holder.pid}")
+        assert snapshot(out) == before
+    finally:
+        holder.kill()
+        holder.wait()
+    main(sweep_args(mnist_dir, out, "--steps", "2"))  # its holder is gone: the lock is stale
+    assert "taking over the stale lock" in caplog.text and not (out / ".lock").exists()
+
+
+def test_a_sweep_with_other_options_is_refused(finished, tmp_path, mnist_dir, capsys):
+    """A rerun with other options counted the old runs as its own and wrote them into sweep.json."""
+    out = tmp_path / "sweep"
+    shutil.copytree(finished, out)
+    before = snapshot(out)
+    for flags, shown in (
+        (["--steps", "2", "--lr-g", "0.002"], "--lr-g 0.001, not 0.002"),
+        (["--steps", "3"], "--steps 2, not 3"),
+        (["--steps", "2", "--skip-nonfinite"], "--skip-nonfinite False, not True"),
+    ):
+        fails(sweep_args(mnist_dir, out, *flags), capsys, f"{out / 'seed-0'} was trained with {shown}", "--out")
+    assert snapshot(out) == before
+    for seed in range(3):  # the record alone still holds the sweep to its options
+        shutil.rmtree(out / f"seed-{seed}")
+    fails(sweep_args(mnist_dir, out, "--steps", "2", "--lr-g", "0.002"), capsys, "sweep.json records --lr-g 0.001")
+
+
+def test_a_sweep_into_a_run_folder_is_refused(finished, mnist_dir, capsys):
+    before = snapshot(finished)
+    run = finished / "seed-0"
+    fails(sweep_args(mnist_dir, run, "--steps", "2"), capsys, f"--out {run} holds a run", "another --out")
+    assert snapshot(finished) == before

@@ -23,6 +23,7 @@ if typing.TYPE_CHECKING:
 CONFIG_VERSION = 1
 MAX_LATENT = 10_000  # inputs of G: z and every code's width; G's first layer holds 1024 x this many weights
 SEED_LIMIT = 2**32  # seeds lie in [0, 2**32): exact in JavaScript; training keeps those above for its other processes
+MAX_SEEDS = 1000  # runs in one sweep: its sweep.json lists every run and is rewritten at each job's start and end
 MAX_NOISE_SCALE = 1e3  # beyond this z's values swamp G's weights and the losses overflow
 DATASETS = ("mnist", "fashion-mnist", "celeba", "folder", "dsprites")
 SPLITS = ("train", "test")

@@ -4,8 +4,10 @@ InfoGAN's partition depends on the seed (on Fashion-MNIST about one seed in six 
 so the useful unit of work is several seeds, then a label-free choice among them (selection.py).
 Each seed trains in its own process (torch threads = cores / jobs) into ROOT/seed-K, with its output in
 ROOT/seed-K.log; ROOT/sweep.json records the config and every run's state. Running the same sweep
-again skips finished runs and resumes interrupted ones from their checkpoint (train's exact resume).
-SIGINT or SIGTERM stops every job after its current step, each with a checkpoint.
+again skips finished runs and resumes interrupted ones from their checkpoint (train's exact resume);
+a sweep's options are fixed by its first run, so other options need another ROOT. ROOT/.lock keeps a
+second sweep out while one runs. SIGINT or SIGTERM stops every job after its current step, each with
+a checkpoint.
 """
 
 from __future__ import annotations
@@ -23,14 +25,16 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from infogan.config import TrainConfig, check_resumable
+from infogan.config import MAX_SEEDS, SEED_LIMIT, TrainConfig, flag
 from infogan.errors import InfoGANError, TrainingInterrupted
 from infogan.files import parse_json, write_json
 from infogan.interrupt import StopRequests
+from infogan.lock import locked_folder
 
 log = logging.getLogger(__name__)
 
 SWEEP_FILE = "sweep.json"
+PER_RUN = ("seed", "out")  # the options that differ between a sweep's runs
 POLL_SECONDS = 1.0
 BAR = "{l_bar}{bar}| {n:.2f}/{total} runs [{elapsed}<{remaining}]"
 
@@ -72,36 +76,79 @@ def finished(run: Path, config: TrainConfig) -> bool:
 
 def how_to_start(run: Path, config: TrainConfig) -> str:
     """How a seed's job starts: new (no run yet), resume (this seed's run with a checkpoint) or restart
-    (stopped before its first checkpoint). A run trained with other model options is refused."""
+    (stopped before its first checkpoint). A run trained with other options is refused."""
+    if run.exists() and not run.is_dir():
+        raise InfoGANError(f"{run} is a file, where the sweep puts a run: move it away, or pass another --out")
     saved = run / "config.json"
     if not saved.is_file():
         return "new"
-    try:
-        check_resumable(TrainConfig.load(saved), config)
-    except InfoGANError as error:
-        reason = (
-            str(error).partition(":")[0].replace("the checkpoint was", "was")
-        )  # was trained with --noise 62, not 10
-        raise InfoGANError(f"{run} {reason}: a sweep with other model options needs another --out") from None
+    check_same_options(TrainConfig.load(saved), config, f"{run} was trained with")
     return "resume" if (run / "checkpoints" / "latest.pt").is_file() else "restart"
+
+
+def check_same_options(saved: TrainConfig, config: TrainConfig, source: str) -> None:
+    """A sweep's runs share every option but PER_RUN: a sweep run again with other options would count runs
+    trained otherwise as its own, and its sweep.json would claim options they never used."""
+    for name in (f.name for f in dataclasses.fields(TrainConfig) if f.name not in PER_RUN):
+        if getattr(saved, name) != getattr(config, name):
+            raise InfoGANError(
+                f"{source} {flag(name)} {getattr(saved, name)!r}, not {getattr(config, name)!r}: a sweep's runs "
+                "share their options, so run it again with the same ones, or pass another --out"
+            )
+
+
+def recorded_options(root: Path) -> TrainConfig | None:
+    """The options an earlier sweep into `root` recorded in its sweep.json; None without a readable one."""
+    try:
+        return TrainConfig.from_dict(parse_json((root / SWEEP_FILE).read_text())["config"])
+    except (OSError, ValueError, KeyError, TypeError, InfoGANError):
+        return None
+
+
+def seed_list(values: list[int]) -> list[int]:
+    """--seeds as given: one N means seeds 0..N-1, several are those seeds (checked by check_seeds)."""
+    if len(values) != 1:
+        return values
+    if not 1 <= values[0] <= MAX_SEEDS:
+        raise InfoGANError(f"--seeds N runs seeds 0..N-1, with N from 1 to {MAX_SEEDS} (got {values[0]})")
+    return list(range(values[0]))
+
+
+def check_seeds(seeds: list[int]) -> None:
+    """Every seed, before the first job starts: 1 to MAX_SEEDS of them, distinct, each one a valid --seed."""
+    if not 1 <= len(seeds) <= MAX_SEEDS:
+        raise InfoGANError(f"--seeds names {len(seeds)} seeds: a sweep runs 1 to {MAX_SEEDS}")
+    if len(set(seeds)) != len(seeds):
+        raise InfoGANError(f"--seeds must name distinct seeds (got {seeds})")
+    outside = [seed for seed in seeds if not 0 <= seed < SEED_LIMIT]
+    if outside:
+        raise InfoGANError(f"--seeds {outside[0]}: every seed must lie in 0..{SEED_LIMIT - 1}")
 
 
 def sweep(config: TrainConfig, seeds: list[int], jobs: int = 1, root: str | Path | None = None) -> dict[int, Job]:
     """Train `config` once per seed into ROOT/seed-K (ROOT: `root`, else config.out), `jobs` at a time.
 
+    Every seed, the runs already there and ROOT's lock are checked before the first job starts.
     Returns the jobs by seed. Raises TrainingInterrupted after a signal (every running job saved a
     checkpoint; the same call resumes them) and InfoGANError when a run failed (its log names why).
     """
     config.validate()
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise InfoGANError(f"--seeds must name distinct seeds (got {seeds})")
+    check_seeds(seeds)
     if jobs < 1:
         raise InfoGANError(f"--jobs must be at least 1 (got {jobs})")
     root = Path(root or config.out)
-    if root.exists() and not root.is_dir():
-        raise InfoGANError(f"--out {root} is a file, not a folder: pass a folder for the sweep's runs")
-    starts = {seed: how_to_start(seed_folder(root, seed), seed_config(config, root, seed)) for seed in seeds}
-    root.mkdir(parents=True, exist_ok=True)
+    if (root / "config.json").is_file():
+        raise InfoGANError(f"--out {root} holds a run (its config.json): pass another --out for the sweep's runs")
+    with locked_folder(root):
+        starts = {seed: how_to_start(seed_folder(root, seed), seed_config(config, root, seed)) for seed in seeds}
+        previous = recorded_options(root)  # the record of seeds not run yet, or of runs since deleted
+        if previous is not None:
+            check_same_options(previous, config, f"{root / SWEEP_FILE} records")
+        return run_jobs(config, seeds, jobs, root, starts)
+
+
+def run_jobs(config: TrainConfig, seeds: list[int], jobs: int, root: Path, starts: dict[int, str]) -> dict[int, Job]:
+    """The sweep's loop: start jobs as places free up, record their ends in sweep.json, forward a stop."""
     threads = max(1, cpu_count() // jobs)
     state = {seed: Job(seed) for seed in seeds}
     for seed in seeds:

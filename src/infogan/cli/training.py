@@ -14,8 +14,7 @@ from infogan.cli.options import (
     output_file,
     presets_listing,
 )
-from infogan.config import DEFAULT_PRESET, PRESETS, RUN_FOLDER
-from infogan.errors import InfoGANError
+from infogan.config import DEFAULT_PRESET, MAX_SEEDS, PRESETS, RUN_FOLDER
 from infogan.files import check_folder
 
 log = logging.getLogger(__name__)
@@ -32,11 +31,9 @@ def command_train(args: argparse.Namespace) -> None:
 
 
 def command_sweep(args: argparse.Namespace) -> None:
-    from infogan.sweep import sweep
+    from infogan.sweep import seed_list, sweep
 
-    seeds = list(range(args.seeds[0])) if len(args.seeds) == 1 else args.seeds
-    if len(args.seeds) == 1 and args.seeds[0] < 1:
-        raise InfoGANError(f"--seeds N needs N >= 1 (got {args.seeds[0]})")
+    seeds = seed_list(args.seeds)
     config = config_from_args(args)
     root = args.out or f"runs/sweep-{args.preset}"
     sweep(config, seeds, args.jobs, root)
@@ -103,7 +100,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     sweep.add_argument("--preset", default=DEFAULT_PRESET, choices=PRESETS, metavar="NAME", help="see presets below")
     jobs = add_config_flags(sweep, skip=("seed", "out"))[RUN_FOLDER]
     jobs.add_argument(
-        "--seeds", type=int, nargs="+", required=True, metavar="S", help="N: seeds 0..N-1; several: those"
+        "--seeds",
+        type=int,
+        nargs="+",
+        required=True,
+        metavar="S",
+        help=f"N: seeds 0..N-1; several: those (at most {MAX_SEEDS})",
     )
     jobs.add_argument("--jobs", type=int, default=1, help="runs trained at once")
     jobs.add_argument("--out", metavar="DIR", help="folder of the runs, seed-K each (default: runs/sweep-PRESET)")
