@@ -144,6 +144,30 @@ def test_skip_nonfinite_skips_those_updates(tmp_path, mnist_dir, monkeypatch):
     assert all(t.isfinite().all() for t in state["model"].values() if t.is_floating_point())
 
 
+def test_skip_nonfinite_that_skips_every_step_says_so(tmp_path, mnist_dir, monkeypatch, capsys):
+    """It used to fail with advice to pass --skip-nonfinite, the flag already given."""
+    nan_from_call(monkeypatch, 3, 10**9)
+    argv = train_args(mnist_dir, tmp_path / "r", "--steps", "8", "--checkpoint-every", "2", "--skip-nonfinite")
+    with pytest.raises(SystemExit):
+        main(argv)
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "--skip-nonfinite skipped every one of the last 2 step(s)" in error, error
+    assert "lower learning rates" in error and "step-00000002.pt" in error and "pass --skip-nonfinite" not in error
+
+
+@pytest.mark.parametrize("rate", ["--lr-g", "--lr-d"])
+def test_skip_nonfinite_stops_at_an_update_that_makes_the_weights_nonfinite(rate, tmp_path, mnist_dir, capsys):
+    """A finite loss and finite gradients times a huge learning rate: no batch is at fault, so skipping it
+    cannot help; the run stops at that update, its last good checkpoint kept."""
+    argv = train_args(mnist_dir, tmp_path / "r", "--steps", "4", "--skip-nonfinite", rate, "1e39")
+    with pytest.raises(SystemExit):
+        main(argv)
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "made the weights non-finite (learning rates" in error and "1e+39" in error, error
+    assert "no checkpoint was written" in error and "pass --skip-nonfinite" not in error
+    assert not (tmp_path / "r" / "checkpoints").exists()
+
+
 def start_training(mnist_dir, out):
     """A real `python -m infogan train` that would run for long; returns once its loop is running."""
     env = {

@@ -238,10 +238,13 @@ def latent_states(state: dict, world_size: int) -> list[torch.Tensor]:
     return latents
 
 
-def nonfinite_advice(run: Path) -> str:
-    """What to do after a run diverged: where the last good checkpoint is and how to go on."""
+def nonfinite_advice(run: Path, skipping: bool = False) -> str:
+    """What to do after a run diverged: where the last good checkpoint is and how to go on (--skip-nonfinite
+    only where the run did not already skip)."""
     steps = saved_steps(run / "checkpoints")
-    remedies = "lower learning rates (--lr-d/--lr-g/--lr-q) or --noise-scale, or pass --skip-nonfinite"
+    remedies = "lower learning rates (--lr-d/--lr-g/--lr-q) or --noise-scale" + (
+        "" if skipping else ", or pass --skip-nonfinite"
+    )
     if not steps:
         return f"no checkpoint was written; start again with `--out {run} --overwrite` and {remedies}"
     kept = f"the last good checkpoint ({steps[-1].name}) is kept"

@@ -182,24 +182,41 @@ def _parameters(optimizer: torch.optim.Optimizer) -> list[torch.Tensor]:
     return [p for group in optimizer.param_groups for p in group["params"]]
 
 
+class NonFiniteUpdate(InfoGANError):
+    """A step from a finite loss and finite gradients made the weights non-finite (a learning rate too large):
+    skipping the step cannot help, as every later one would do the same."""
+
+
 def _update(
     optimizers: list[torch.optim.Adam], loss: torch.Tensor, processes: Processes | None, skip_nonfinite: bool
 ) -> bool:
     """Average the phase's gradients over processes, then step its optimizers; returns whether it stepped.
 
     With skip_nonfinite the update is skipped when the loss or any gradient is non-finite on any
-    process (the loss joins the all-reduce, so every process takes the same decision); this costs
-    one device sync per phase, so it is only checked when asked.
+    process (the loss joins the all-reduce, so every process takes the same decision), and an update
+    that still makes the weights non-finite raises NonFiniteUpdate (the weights are equal on every
+    process, and so is the decision); this costs two device syncs per phase, so it is only checked when asked.
     """
     gradients = [p.grad for optimizer in optimizers for p in _parameters(optimizer) if p.grad is not None]
     checked = [loss.detach().float().reshape(1).clone(), *gradients]
     if processes is not None:
         processes.average(checked)
-    if skip_nonfinite and not bool(torch.stack([t.isfinite().all() for t in checked]).all()):
+    if skip_nonfinite and not _finite(checked):
         return False
     for optimizer in optimizers:
         optimizer.step()
+    if skip_nonfinite and not _finite([p for optimizer in optimizers for p in _parameters(optimizer)]):
+        rates = ", ".join(f"{group['lr']:g}" for optimizer in optimizers for group in optimizer.param_groups)
+        raise NonFiniteUpdate(
+            f"an update from a finite loss and gradients made the weights non-finite (learning rates {rates}): "
+            "--skip-nonfinite skips bad batches, not a learning rate too large"
+        )
     return True
+
+
+def _finite(tensors: list[torch.Tensor]) -> bool:
+    """Whether every value of every tensor is finite: one device sync."""
+    return bool(torch.stack([t.isfinite().all() for t in tensors]).all())
 
 
 def write_epoch_images(model: InfoGAN, run: Path, epoch: int, seed: int) -> None:
@@ -230,6 +247,8 @@ def train(config: TrainConfig, resume: bool = False, overwrite: bool = False) ->
 
             processes.on_main(claim)
             return Trainer(config, run, resume, processes, device).fit()
+    except NonFiniteUpdate as error:  # no checkpoint follows it: the last good one is kept
+        raise InfoGANError(f"{error}: {nonfinite_advice(run, skipping=True)}") from None
     except RuntimeError as error:
         if not out_of_memory(error):
             raise
@@ -399,7 +418,8 @@ class Trainer:
         processes.broadcast_state(model)
         if not all(bool(t.isfinite().all()) for t in model.state_dict().values() if t.is_floating_point()):
             raise InfoGANError(
-                f"the weights became non-finite by step {self.position.step}: {nonfinite_advice(self.run)}"
+                f"the weights became non-finite by step {self.position.step}: "
+                f"{nonfinite_advice(self.run, self.config.skip_nonfinite)}"
             )
         fingerprints = processes.check_identical(model)
         latents = processes.gather(self.latent_rng.get_state())  # each process draws its own latents

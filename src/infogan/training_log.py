@@ -139,6 +139,11 @@ class LossWindow:
         if self.skipped:  # every process skips the same steps
             out["skipped_steps"] = self.skipped
             log.warning("skipped %d step(s) with non-finite losses or gradients", out["skipped_steps"])
+        if self.skipped and not self.steps:  # skipping more would not mend what makes every step fail
+            raise InfoGANError(
+                f"--skip-nonfinite skipped every one of the last {self.skipped} step(s), their losses or gradients "
+                f"being non-finite: {nonfinite_advice(run, skipping=True)}"
+            )
         if not all(math.isfinite(v) for v in out.values()):
             raise InfoGANError(f"a loss became non-finite ({out}): {nonfinite_advice(run)}")
         return out
