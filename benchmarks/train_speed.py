@@ -3,13 +3,13 @@
 Both run alternately in one process on the same data, batch size and threads, after warm-up, so
 their ratio is robust to the machine's load; absolute figures from different runs are not
 comparable. Also prints the FLOPs of one step (torch.utils.flop_counter), the achieved rate as a
-fraction of this device's matrix-multiply peak measured here (bf16's under --amp), the share of a step
+fraction of this device's matrix-multiply peak measured here (bf16's under --precision bf16), the share of a step
 spent making the batch (lookup, conversion and each epoch's permutation), and peak memory (resident on
 the CPU, allocated on the GPU); --profile N prints where N steps of infogan's step spend their time;
 --json FILE writes the same figures.
 
     python benchmarks/train_speed.py --batch-size 64 --rounds 5
-    python benchmarks/train_speed.py --preset dsprites --amp --profile 20
+    python benchmarks/train_speed.py --preset dsprites --precision bf16 --profile 20
     python benchmarks/train_speed.py --device cuda --compile reduce-overhead --data DIR --json speed.json
 """
 
@@ -171,7 +171,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="alternating timed rounds of each loop")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--compile", default="none", choices=COMPILE_MODES, help="torch.compile mode of infogan's step")
-    parser.add_argument("--amp", action="store_true", help="bf16 autocast in infogan's step (plain loop: float32)")
+    parser.add_argument(
+        "--precision", choices=("float32", "bf16"), default="float32", help="infogan's step (plain loop: float32)"
+    )
+    parser.add_argument("--amp", dest="precision", action="store_const", const="bf16", help="--precision bf16")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="print a profile of N of infogan's steps")
     parser.add_argument("--data", help="folder of IDX files to train on (default: the preset's data set)")
     parser.add_argument("--images", type=int, help="time on the first N images only (the plain loop holds floats)")
@@ -185,7 +188,7 @@ def main() -> None:
         args.preset,
         batch_size=args.batch_size,
         compile=args.compile,
-        amp=args.amp,
+        precision=args.precision,
         real_cluster_weight=0.0,
         g_steps=1,
         data_dir=args.data,
@@ -193,7 +196,7 @@ def main() -> None:
     dataset = load_dataset(config)
     data = dataset.images[: args.images]  # dSprites' 737,280 as floats would take 12 GB
     torch.manual_seed(0)
-    plain = plain_loop(dataclasses.replace(config, amp=False), data, device)
+    plain = plain_loop(dataclasses.replace(config, precision="float32"), data, device)
     ours = our_loop(config, data, device)
     for steps in (plain, ours):  # warm-up
         images_per_second(steps, 3, args.batch_size, device)
@@ -214,7 +217,7 @@ def main() -> None:
             next(steps)
         flops[name] = counter.get_total_flops() / args.batch_size
     flops_per_image = flops["ours"]
-    dtype = torch.bfloat16 if args.amp else torch.float32
+    dtype = torch.bfloat16 if args.precision == "bf16" else torch.float32
     peak = matmul_peak(device, dtype)
     achieved = our_rate * flops_per_image
     making_batches = batch_seconds(data, args.batch_size) * our_rate / args.batch_size  # share of a step
@@ -222,7 +225,7 @@ def main() -> None:
 
     print(
         f"device {device} ({card}), threads {torch.get_num_threads()}, preset {args.preset}, "
-        f"batch {args.batch_size}, compile {args.compile}, amp {args.amp}"
+        f"batch {args.batch_size}, compile {args.compile}, precision {args.precision}"
     )
     print(f"plain eager loop   {plain_rate:8.1f} images/s  (rounds: {', '.join(f'{r:.0f}' for r in plain_rates)})")
     print(f"infogan            {our_rate:8.1f} images/s  (rounds: {', '.join(f'{r:.0f}' for r in our_rates)})")
@@ -244,7 +247,7 @@ def main() -> None:
             "data": dataset.name,
             "batch_size": args.batch_size,
             "compile": args.compile,
-            "amp": args.amp,
+            "precision": args.precision,
             "steps_per_round": args.steps,
             "plain_images_per_s": plain_rate,
             "infogan_images_per_s": our_rate,

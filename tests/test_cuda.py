@@ -50,13 +50,13 @@ def test_one_reduce_overhead_step_matches_the_plain_loop_on_cpu(no_tf32):
 
 
 def test_bf16_autocast_step_stays_close_to_the_float32_step(no_tf32):
-    """--amp: the losses within 1% and the weight update in the same direction as float32 on the CPU.
+    """--precision bf16: the losses within 1% and the weight update in the same direction as float32 on the CPU.
 
     Measured with bf16 autocast on the CPU (3 seeds): losses within 0.15%, cosine of the updates
     0.992-0.994; bf16 keeps 8 bits of mantissa, so 1% and 0.95 leave room for other kernels
     (test_step_equivalence checks the same on the CPU).
     """
-    config = TrainConfig(noise=8, categorical=(10, 4), continuous=3, amp=True)
+    config = TrainConfig(noise=8, categorical=(10, 4), continuous=3, precision="bf16")
     torch.manual_seed(0)
     model = build_model(config)
     on_cpu, initial = copy.deepcopy(model), copy.deepcopy(model.state_dict())
@@ -64,7 +64,7 @@ def test_bf16_autocast_step_stays_close_to_the_float32_step(no_tf32):
     real = torch.rand(16, 1, 28, 28) * 2 - 1
     latent = sample_latent(model.spec, 16, torch.Generator().manual_seed(1))
     bf16 = train_step(model, make_optimizers(model, config), real.cuda(), latent.to("cuda"), config)
-    float32_config = dataclasses.replace(config, amp=False)
+    float32_config = dataclasses.replace(config, precision="float32")
     float32 = train_step(on_cpu, make_optimizers(on_cpu, config), real, latent, float32_config)
     for key in ("loss_d", "loss_g", "nll"):
         torch.testing.assert_close(bf16[key].cpu(), float32[key], rtol=1e-2, atol=1e-3, msg=key)

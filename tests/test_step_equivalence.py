@@ -8,7 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from infogan.config import TrainConfig
+from infogan import imsat
+from infogan.config import TrainConfig, preset_config
 from infogan.latent import sample_latent
 from infogan.networks import build_model
 from infogan.train import compile_networks, make_optimizers, train_step
@@ -88,19 +89,32 @@ def test_one_compiled_step_matches_the_plain_loop():
     assert_one_step_matches_the_plain_loop("default", mean_tolerance=0.1, worst=2.01)
 
 
-def test_bf16_autocast_step_on_the_cpu_stays_close_to_the_float32_step():
-    """--amp on the CPU (bf16 autocast, 2.2x faster on AMX; docs/results/dsprites.md): the losses within 1%
-    and the weight update in the same direction as the float32 step from the same weights and batch."""
-    config = TrainConfig(noise=8, categorical=(10, 4), continuous=3, amp=True)
+BF16_CASES = {
+    "paper MNIST networks": TrainConfig(noise=8, categorical=(10, 4), continuous=3),
+    "mnist preset, IMSAT term": preset_config("mnist"),
+    "dsprites preset, small networks": preset_config("dsprites"),
+}
+
+
+@pytest.mark.parametrize("case", BF16_CASES)
+def test_bf16_autocast_step_on_the_cpu_stays_close_to_the_float32_step(case):
+    """--precision bf16 on the CPU (bf16 autocast, 2.2x faster on AMX; docs/results/precision.md): the losses
+    within 1% and the weight update in the same direction as the float32 step from the same weights and batch,
+    on the MNIST networks (with the default preset's IMSAT term) and on dSprites' small ones."""
+    config = dataclasses.replace(BF16_CASES[case], precision="bf16")
     torch.manual_seed(0)
     model = build_model(config)
     float32_model, initial = copy.deepcopy(model), copy.deepcopy(model.state_dict())
-    real = torch.rand(16, 1, 28, 28) * 2 - 1
+    size = config.image_size
+    real = torch.rand(16, config.channels, size, size) * 2 - 1
     latent = sample_latent(model.spec, 16, torch.Generator().manual_seed(1))
-    bf16 = train_step(model, make_optimizers(model, config), real, latent, config)
-    float32_config = dataclasses.replace(config, amp=False)
-    float32 = train_step(float32_model, make_optimizers(float32_model, config), real, latent, float32_config)
-    for key in ("loss_d", "loss_g", "nll"):
+    augmented = imsat.warped_copy(real, config, torch.Generator().manual_seed(2)) if imsat.active(config) else None
+    bf16 = train_step(model, make_optimizers(model, config), real, latent, config, augmented=augmented)
+    float32_config = dataclasses.replace(config, precision="float32")
+    float32 = train_step(
+        float32_model, make_optimizers(float32_model, config), real, latent, float32_config, augmented=augmented
+    )
+    for key in ("loss_d", "loss_g", "nll", *(["loss_real_cluster"] if augmented is not None else [])):
         torch.testing.assert_close(bf16[key], float32[key], rtol=1e-2, atol=1e-3, msg=key)
     names = [name for name, tensor in initial.items() if tensor.is_floating_point()]
     ours = torch.cat([(model.state_dict()[n] - initial[n]).flatten() for n in names])

@@ -29,6 +29,7 @@ DATASETS = ("mnist", "fashion-mnist", "celeba", "folder", "dsprites")
 SPLITS = ("train", "test")
 DEVICES = ("auto", "cpu", "cuda")
 COMPILE_MODES = ("none", "default", "reduce-overhead", "max-autotune")
+PRECISIONS = ("auto", "float32", "bf16")  # precision.py's; named here so that the command line needs no torch
 NETWORKS = ("paper", "small")  # the layouts of networks.py; named here so that the command line needs no torch
 
 
@@ -120,7 +121,12 @@ class TrainConfig:
         0, "steps between checkpoints besides each epoch's end (0: epoch ends only)", RUN_FOLDER
     )
     device: str = option("auto", "auto: CUDA when present", HARDWARE)
-    amp: bool = option(False, "bf16 autocast (CUDA, or a CPU with AMX: 2.2x on dSprites)", HARDWARE)
+    precision: str = option(
+        "float32",
+        "bf16: autocast, losses in float32 (2.2x per dSprites step on an AMX CPU); auto: bf16 where the device "
+        "runs it natively (CUDA with bf16, a CPU with AMX or AVX-512 BF16), else float32; saved resolved",
+        HARDWARE,
+    )
     compile: str = option("none", "torch.compile the networks; reduce-overhead replays CUDA graphs", HARDWARE)
     version: int = CONFIG_VERSION
 
@@ -142,6 +148,7 @@ class TrainConfig:
             (self.split in SPLITS, "split", f"must be one of {', '.join(SPLITS)}"),
             (self.device in DEVICES, "device", f"must be one of {', '.join(DEVICES)}"),
             (self.compile in COMPILE_MODES, "compile", f"must be one of {', '.join(COMPILE_MODES)}"),
+            (self.precision in PRECISIONS, "precision", f"must be one of {', '.join(PRECISIONS)}"),
             (self.image_size in (28, 32, 64), "image_size", "must be 28, 32 or 64"),
             (self.channels in (1, 3), "channels", "must be 1 or 3"),
             (self.noise >= 0, "noise", "must be 0 or more"),
@@ -201,6 +208,7 @@ class TrainConfig:
         if not isinstance(values, dict):
             kind = type(values).__name__
             raise InfoGANError(f"a config must be a JSON object of options (got {kind} {values!r:.40})")
+        values = _renamed(values)
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - names)
         if unknown:
@@ -248,6 +256,18 @@ def check_resumable(saved: TrainConfig, config: TrainConfig) -> None:
                 f"the checkpoint was trained with {flag(name)} {getattr(saved, name)!r}, "
                 f"not {getattr(config, name)!r}: drop that option to resume, or start a new run in another --out"
             )
+
+
+def _renamed(values: dict[str, Any]) -> dict[str, Any]:
+    """Options of older config.json files and checkpoints under today's names: amp (true/false) became
+    precision (bf16/float32)."""
+    if "amp" not in values:
+        return values
+    values = dict(values)
+    amp = values.pop("amp")
+    if "precision" not in values:
+        values["precision"] = "bf16" if amp is True else "float32" if amp is False else amp  # a wrong type: refused
+    return values
 
 
 def _checked(name: str, kind: Any, value: Any) -> Any:

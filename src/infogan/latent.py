@@ -114,6 +114,18 @@ def traversal_latent(spec: LatentSpec, code: int, steps: int, generator: torch.G
     return latent
 
 
+def code_sweep_latent(spec: LatentSpec, code: int, latents: int, steps: int, generator: torch.Generator) -> Latent:
+    """`latents` draws from the prior, each repeated over `steps` values of continuous code `code` from -1 to 1
+    with everything else fixed: (latents * steps) latents, one traversal after another. Unlike
+    traversal_latent's picture rows, every other code keeps its random value, as in training."""
+    if not 0 <= code < spec.continuous:
+        raise ValueError(f"continuous code {code} does not exist (the model has {spec.continuous})")
+    base = sample_latent(spec, latents, generator)
+    latent = Latent(*(part.repeat_interleave(steps, dim=0) for part in (base.noise, base.categorical, base.continuous)))
+    latent.continuous[:, code] = torch.linspace(-1, 1, steps).repeat(latents)
+    return latent
+
+
 def code_latent(
     spec: LatentSpec, seed: int, categorical: Sequence[int], continuous: Sequence[float], vary: int | None = None
 ) -> Latent:

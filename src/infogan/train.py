@@ -14,6 +14,7 @@ with when each runs decided in one place (`due`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from infogan import contrastive, distributed, generate, imsat
+from infogan import contrastive, distributed, generate, imsat, precision
 from infogan.config import TrainConfig
 from infogan.data import ImageData, batches, load_dataset, to_unit_range
 from infogan.distributed import Processes
@@ -104,7 +105,7 @@ def train_step(
     skipped: how many of the 1 + g_steps updates --skip-nonfinite skipped, loss_cr while the contrastive
     regulariser is on and loss_real_cluster with --real-cluster-weight.
     """
-    autocast = torch.autocast(real.device.type, torch.bfloat16, enabled=config.amp)
+    autocast = precision.autocast(config.precision, real.device)
     weights = (config.info_weight_cat, config.info_weight_cont)
     out: dict[str, torch.Tensor] = {}
     with autocast:
@@ -297,6 +298,9 @@ class Trainer:
     is the loop, and each of its phases a method."""
 
     def __init__(self, config: TrainConfig, run: Path, resume: bool, processes: Processes, device: torch.device):
+        # --precision auto becomes what this device runs natively, saved so that a resume keeps it
+        resolved, self.precision_reason = precision.resolve_precision(config.precision, device)
+        config = dataclasses.replace(config, precision=resolved)
         self.config, self.run, self.processes, self.device = config, run, processes, device
         rank, world_size = processes.rank, processes.world_size
         # --- data, model, optimizers; every random stream seeded from config.seed (latents also by rank)
@@ -336,11 +340,13 @@ class Trainer:
         if processes.is_main:
             epochs = (self.total_steps - self.position.step) / self.steps_per_epoch
             log.info(
-                "training %d steps (%.1f epochs of %s) on %s",
+                "training %d steps (%.1f epochs of %s) on %s in %s (%s)",
                 self.total_steps - self.position.step,
                 epochs,
                 self.data.name,
                 device,
+                config.precision,
+                self.precision_reason,
             )
 
     def fit(self) -> Path:
@@ -462,6 +468,7 @@ class Trainer:
                 "data": self.data.name,
                 "data_images": len(self.data),
                 "device": str(self.device),
+                "precision": self.config.precision,
                 "torch": torch.__version__,
                 "final": self.last,
             }

@@ -20,7 +20,9 @@ from infogan.config import (
     DEFAULT_PRESET,
     DEVICES,
     GROUPS,
+    HARDWARE,
     NETWORKS,
+    PRECISIONS,
     PRESETS,
     SEED_LIMIT,
     SPLITS,
@@ -34,7 +36,14 @@ from infogan.files import check_folder
 # Modules that import torch, matplotlib, scipy, scikit-learn or flask are imported inside the commands
 # that use them: `infogan --help` and the parser never wait for them (benchmarks/startup.py).
 MAX_COUNT = 100  # columns, steps and pairs of a generated grid: 100 x 100 images is plenty for one PNG
-CHOICES = {"dataset": DATASETS, "split": SPLITS, "device": DEVICES, "network": NETWORKS, "compile": COMPILE_MODES}
+CHOICES = {
+    "dataset": DATASETS,
+    "split": SPLITS,
+    "device": DEVICES,
+    "network": NETWORKS,
+    "compile": COMPILE_MODES,
+    "precision": PRECISIONS,
+}
 NOT_FLAGS = ("preset", "version")
 
 
@@ -102,7 +111,7 @@ def shown(value: typing.Any) -> str:
 
 
 def typed(name: str, value: typing.Any) -> str:
-    """The flags that set field `name` to `value`: --spectral-norm, --no-amp, --categorical 10 10, --lr-d 0.002."""
+    """The flags that set field `name` to `value`: --spectral-norm, --categorical 10 10, --lr-d 0.002."""
     if isinstance(value, bool):
         return flag(name) if value else "--no-" + flag(name)[2:]
     return f"{flag(name)} {' '.join(map(str, value)) if isinstance(value, tuple) else value}".rstrip()
@@ -240,6 +249,10 @@ def add_config_flags(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()
             help_text += f"; one of {', '.join(choices)}" if choices else ""
         options["help"] = help_text + default_note(field)
         groups[field.metadata["group"]].add_argument(flag(field.name), **options)
+    if "precision" not in skip:  # the flags of infogan before --precision, kept as its aliases
+        for alias, value in (("--amp", "bf16"), ("--no-amp", "float32")):
+            help_text = f"the same as --precision {value}"
+            groups[HARDWARE].add_argument(alias, dest="precision", action="store_const", const=value, help=help_text)
     return groups
 
 

@@ -14,7 +14,13 @@ import logging
 from dataclasses import asdict, dataclass, field
 
 from infogan.errors import InfoGANError
-from infogan.metrics import clustering, disentanglement_eval, information, sample_quality  # noqa: F401 - register them
+from infogan.metrics import (  # noqa: F401 - register them
+    clustering,
+    code_effects,
+    disentanglement_eval,
+    information,
+    sample_quality,
+)
 from infogan.metrics.registry import METRICS, DoesNotApply, EvalContext, Skipped
 from infogan.run_folder import Run
 
