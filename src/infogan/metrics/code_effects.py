@@ -126,7 +126,7 @@ def labelled_traversals(
     from infogan.files import atomic_write
     from infogan.visualize import image_grid
 
-    figure = Figure(figsize=(7, 0.8 * rows * len(effects) + 0.6))
+    figure = Figure(figsize=(7.5, 0.8 * rows * len(effects) + 0.6))
     axes = figure.subplots(len(effects), 1, squeeze=False)[:, 0]
     for code, (axis, effect) in enumerate(zip(axes, effects, strict=True)):
         images = render(code_sweep_latent(spec, code, rows, STEPS, torch.Generator().manual_seed(seed)))
@@ -138,6 +138,7 @@ def labelled_traversals(
         axis.set_ylabel(label, rotation=0, ha="right", va="center")
     figure.suptitle("each continuous code from -1 (left) to 1 (right); ? = weak (|rho| < 0.5)", fontsize=9)
     figure.tight_layout()
+    figure.subplots_adjust(left=0.18)  # room for the labels, which tight_layout clips
     with atomic_write(path) as handle:
         figure.savefig(handle, format="png", dpi=80)
 
