@@ -20,6 +20,7 @@ import fnmatch
 import json
 import logging
 import os
+import shlex
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -338,4 +339,4 @@ def nonfinite_advice(run: Path) -> str:
     if not steps:
         return f"no checkpoint was written; start again with `--out {run} --overwrite` and {remedies}"
     kept = f"the last good checkpoint ({steps[-1].name}) is kept"
-    return f"{kept}; resume with `infogan train --resume {run}` and {remedies}"
+    return f"{kept}; resume with `infogan train --resume {shlex.quote(str(run))}` and {remedies}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shlex
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -363,7 +364,8 @@ class Trainer:
         if stopping:
             raise TrainingInterrupted(
                 f"stopped by {signals.requested or 'a signal to another process'} after step {position.step} of "
-                f"{self.total_steps}; checkpoint saved: resume with `infogan train --resume {self.run}`",
+                f"{self.total_steps}; checkpoint saved: resume with "
+                f"`infogan train --resume {shlex.quote(str(self.run))}`",
                 signals.number or 15,
             )
         return self.finish()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 from pathlib import Path
 
 from infogan.cli.options import (
@@ -59,8 +60,9 @@ def run_summary(run: Path) -> list[str]:
         traversals = sorted((run / "traversals").glob(f"{samples[-1].stem}-cont*.png"))
         lines.append(f"sample grid: {samples[-1]}")
         lines += [f"traversal:   {path}" for path in traversals]
-    lines.append(f"next: infogan evaluate {run}   (scores, confusion matrix, each category's members)")
-    lines.append(f"      infogan explore {run}    (a local web page to steer the codes)")
+    quoted = shlex.quote(str(run))  # the next commands run as printed, whatever the folder's name
+    lines.append(f"next: infogan evaluate {quoted}   (scores, confusion matrix, each category's members)")
+    lines.append(f"      infogan explore {quoted}    (a local web page to steer the codes)")
     return lines
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,15 +164,27 @@ def save_classifier(classifier: Classifier, cache: str | Path | None = None) -> 
 CLASSIFIER_KEYS = ("network", "channels", "classes", "test_accuracy", "split_note", "key")
 
 
+def classifier_command(config: TrainConfig, data_dir: str | None = None, cache: str | Path | None = None) -> str:
+    """The `infogan classifier` line that trains the classifier `load_classifier` looks for, runnable as
+    printed: every option of the cache key (the folder resolved, as the key is) and the cache folder."""
+    words = ["infogan", "classifier", "--dataset", config.dataset]
+    folder = data_dir or config.data_dir
+    if folder:
+        words += ["--data", str(Path(folder).resolve())]
+    words += ["--image-size", str(config.image_size), "--channels", str(config.channels)]
+    if cache:
+        words += ["--cache", str(cache)]
+    return shlex.join(words)
+
+
 def load_classifier(config: TrainConfig, data_dir: str | None = None, cache: str | Path | None = None) -> Classifier:
     """The cached classifier of this data source; InfoGANError saying how to train it when there is none."""
     key = cache_key(config, data_dir)
     path = classifier_path(key, cache)
     if not path.is_file():
-        data_flag = f" --data {data_dir or config.data_dir}" if (data_dir or config.data_dir) else ""
         raise InfoGANError(
             f"no domain classifier for {key} in {path.parent}: train it with "
-            f"`infogan classifier --dataset {config.dataset}{data_flag}`"
+            f"`{classifier_command(config, data_dir, cache)}`"
         )
     state = load_checkpoint(path, required=CLASSIFIER_KEYS)
     network = LeNet(state["channels"], state["classes"])

@@ -1,0 +1,46 @@
+"""README's "Your own images, step by step", walked on a folder of RGB photos in two class subfolders
+that the tests make: what each command prints must be enough to go on without guessing."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+
+import pytest
+from conftest import write_images
+
+from infogan.cli import main
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    """40 "female" and 24 "male" RGB photos of assorted sizes: the majority class holds 0.625."""
+    root = tmp_path_factory.mktemp("photos") / "faces"
+    write_images(root / "female", 40, (48, 40), "RGB", ".jpg")
+    write_images(root / "male", 24, (40, 52), "RGB", ".jpg")
+    return root
+
+
+@pytest.fixture(scope="module")
+def photo_run(tmp_path_factory, photos):
+    """README's training line for photos, at a budget of 6 steps."""
+    run = tmp_path_factory.mktemp("runs") / "faces"
+    main(["train", "--dataset", "folder", "--data", str(photos), "--image-size", "32", "--channels", "3",
+          "--categorical", "2", "--steps", "6", "--batch-size", "16", "--out", str(run)])  # fmt: skip
+    return run
+
+
+def evaluate(run, capsys, *flags):
+    main(["evaluate", str(run), "--samples", "40", "--json", *flags])
+    return json.loads(capsys.readouterr().out)
+
+
+def test_the_fix_evaluate_prints_for_sample_quality_runs_as_printed_and_the_skip_is_gone(photo_run, tmp_path, capsys):
+    cache = ["--classifiers", str(tmp_path / "classifiers")]
+    report = evaluate(photo_run, capsys, "--metrics", "sample_quality", *cache)
+    hint = re.search(r"`(infogan classifier [^`]+)`", report["skipped"]["sample_quality"]).group(1)
+    main(shlex.split(hint)[1:])  # as printed
+    capsys.readouterr()
+    report = evaluate(photo_run, capsys, "--metrics", "sample_quality", *cache)
+    assert report["skipped"] == {} and "fd" in report["values"]
