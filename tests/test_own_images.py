@@ -4,13 +4,14 @@ that the tests make: what each command prints must be enough to go on without gu
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shlex
 
 import pytest
 from conftest import write_images
 
-from infogan.cli import main
+from infogan.cli import build_parser, config_from_args, main
 
 
 @pytest.fixture(scope="module")
@@ -44,3 +45,15 @@ def test_the_fix_evaluate_prints_for_sample_quality_runs_as_printed_and_the_skip
     capsys.readouterr()
     report = evaluate(photo_run, capsys, "--metrics", "sample_quality", *cache)
     assert report["skipped"] == {} and "fd" in report["values"]
+
+
+def test_a_folder_without_a_preset_gets_the_photo_preset_and_training_says_which_and_why(photo_run, caplog):
+    saved = json.loads((photo_run / "config.json").read_text())
+    assert saved["preset"] == "photos" and saved["real_cluster_weight"] == 0  # no slanting warps for photos
+    with caplog.at_level(logging.INFO):
+        config = config_from_args(build_parser().parse_args(["train", "--dataset", "folder", "--data", "faces"]))
+    assert (config.preset, config.image_size, config.channels, config.out) == ("photos", 32, 3, "runs/photos")
+    said = " ".join(record.getMessage() for record in caplog.records)
+    assert "starts from the preset photos" in said and "slanting warps" in said and "--preset mnist" in said
+    digits = config_from_args(build_parser().parse_args(["train", "--preset", "mnist", "--dataset", "folder"]))
+    assert digits.preset == "mnist" and digits.real_cluster_shear == 20  # a preset named is a preset kept

@@ -318,11 +318,12 @@ class Trainer:
         if processes.is_main:
             epochs = (self.total_steps - self.position.step) / self.steps_per_epoch
             log.info(
-                "training %d steps (%.1f epochs of %s) on %s",
+                "training %d steps (%.1f epochs of %s) on %s, from the preset %s",
                 self.total_steps - self.position.step,
                 epochs,
                 self.data.name,
                 device,
+                config.preset,
             )
 
     def fit(self) -> Path:

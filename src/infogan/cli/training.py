@@ -16,10 +16,12 @@ from infogan.cli.options import (
     presets_listing,
     writable_folder,
 )
-from infogan.config import DEFAULT_PRESET, PRESETS, RUN_FOLDER
+from infogan.config import DEFAULT_PRESET, PHOTO_PRESET, PRESETS, RUN_FOLDER
 from infogan.errors import InfoGANError
 
 log = logging.getLogger(__name__)
+
+PRESET_HELP = f"see presets below (default: {DEFAULT_PRESET}; with --dataset folder: {PHOTO_PRESET})"
 
 
 def command_train(args: argparse.Namespace) -> None:
@@ -39,7 +41,7 @@ def command_sweep(args: argparse.Namespace) -> None:
     if len(args.seeds) == 1 and args.seeds[0] < 1:
         raise InfoGANError(f"--seeds N needs N >= 1 (got {args.seeds[0]})")
     config = config_from_args(args)
-    root = args.out or f"runs/sweep-{args.preset}"
+    root = args.out or f"runs/sweep-{config.preset}"
     sweep(config, seeds, args.jobs, root)
     print(root)
 
@@ -86,7 +88,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         description="Train InfoGAN from a preset; every flag given overrides the preset's value.",
         epilog=presets_listing(),
     )
-    train.add_argument("--preset", default=DEFAULT_PRESET, choices=PRESETS, metavar="NAME", help="see presets below")
+    train.add_argument("--preset", choices=PRESETS, metavar="NAME", help=PRESET_HELP)
     groups = add_config_flags(train)
     existing = groups[RUN_FOLDER].add_mutually_exclusive_group()
     existing.add_argument("--resume", metavar="RUN", help="continue RUN from its latest checkpoint")
@@ -102,7 +104,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "skipped, interrupted ones continue from their checkpoint.",
         epilog=presets_listing(),
     )
-    sweep.add_argument("--preset", default=DEFAULT_PRESET, choices=PRESETS, metavar="NAME", help="see presets below")
+    sweep.add_argument("--preset", choices=PRESETS, metavar="NAME", help=PRESET_HELP)
     jobs = add_config_flags(sweep, skip=("seed", "out"))[RUN_FOLDER]
     jobs.add_argument(
         "--seeds", type=int, nargs="+", required=True, metavar="S", help="N: seeds 0..N-1; several: those"
