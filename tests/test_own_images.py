@@ -57,3 +57,15 @@ def test_a_folder_without_a_preset_gets_the_photo_preset_and_training_says_which
     assert "starts from the preset photos" in said and "slanting warps" in said and "--preset mnist" in said
     digits = config_from_args(build_parser().parse_args(["train", "--preset", "mnist", "--dataset", "folder"]))
     assert digits.preset == "mnist" and digits.real_cluster_shear == 20  # a preset named is a preset kept
+
+
+def test_training_and_evaluate_give_one_clustering_score_beside_the_majority_rate(photo_run, capsys):
+    records = [json.loads(line) for line in (photo_run / "metrics.jsonl").read_text().splitlines()]
+    during = [record for record in records if record["event"] == "eval"][-1]
+    after = evaluate(photo_run, capsys, "--metrics", "clustering")
+    assert during["step"] == after["step"] == 6
+    for key in ("cat0_acc", "cat0_majority", "cat0_nmi", "cat0_ari"):
+        assert during[key] == after["values"][key], key
+    assert after["values"]["cat0_majority"] == 0.625  # 40 of the 64 photos are female
+    assert after["notes"]["clustering"].startswith("64 images of folder")
+    assert not any("held" in note for note in after["notes"].values())

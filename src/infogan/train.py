@@ -248,7 +248,7 @@ def out_of_memory(error: RuntimeError) -> bool:
 
 @dataclass(frozen=True)
 class Due:
-    """What follows a step: a log line, a held-out evaluation, the end of the loop, a mid-epoch checkpoint."""
+    """What follows a step: a log line, a clustering score, the end of the loop, a mid-epoch checkpoint."""
 
     log: bool
     evaluate: bool
@@ -309,12 +309,6 @@ class Trainer:
 
         self.steps_per_epoch = len(self.data) // world_size // config.batch_size
         self.total_steps = config.steps or config.epochs * self.steps_per_epoch
-        spec = self.model.spec
-        self.metrics = TrainingLog(run, config) if processes.is_main else None  # metrics.jsonl, held-out clustering
-        self.window = LossWindow(spec.code_names(), code_entropies(spec), device, optional_terms(config))
-        self.progress = Progress(self.total_steps, self.position.step, processes.is_main)
-        self.last: dict[str, float] = {}  # the last window's mean losses
-        self.train_seconds = 0.0
         if processes.is_main:
             epochs = (self.total_steps - self.position.step) / self.steps_per_epoch
             log.info(
@@ -325,6 +319,12 @@ class Trainer:
                 device,
                 config.preset,
             )
+        spec = self.model.spec
+        self.metrics = TrainingLog(run, config, self.data.name) if processes.is_main else None  # metrics.jsonl
+        self.window = LossWindow(spec.code_names(), code_entropies(spec), device, optional_terms(config))
+        self.progress = Progress(self.total_steps, self.position.step, processes.is_main)
+        self.last: dict[str, float] = {}  # the last window's mean losses
+        self.train_seconds = 0.0
 
     def fit(self) -> Path:
         """Epochs of batches until the step budget is spent; SIGINT or SIGTERM stops after the current
@@ -351,7 +351,7 @@ class Trainer:
                     now = due(config, position, len(order), self.total_steps, stopping)
                     if now.log:  # --- log
                         self.log_window(len(order))
-                    if now.evaluate and self.metrics is not None:  # --- evaluate: held-out clustering
+                    if now.evaluate and self.metrics is not None:  # --- evaluate: the clustering score
                         self.metrics.write_clustering(self.model, position.step, self.epochs_done(len(order)))
                     if now.end:
                         break
@@ -414,7 +414,7 @@ class Trainer:
 
     def end_of_epoch(self, epoch_batches: int) -> None:
         """At the end of an epoch (or of the run, or at a stop): checkpoint, images from the fixed latents,
-        an "epoch" line and the held-out clustering."""
+        an "epoch" line and the clustering score."""
         position = self.position
         if position.batch_in_epoch == epoch_batches:
             position.epoch, position.batch_in_epoch, position.epoch_rng = (

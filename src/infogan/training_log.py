@@ -1,6 +1,6 @@
 """What training records as it goes: metrics.jsonl lines, mirrored to TensorBoard when it is installed,
-the clustering of a fixed held-out labelled subset by each categorical code, the mean losses of each
-logging window, and the progress shown (a bar on a terminal, log lines elsewhere).
+the clustering score of each categorical code (on the images `infogan evaluate` scores), the mean losses
+of each logging window, and the progress shown (a bar on a terminal, log lines elsewhere).
 
 TensorBoard is optional (not a dependency): with the `tensorboard` package importable, every
 numeric field of every record is also written under RUN/tensorboard as "<event>/<field>".
@@ -20,42 +20,47 @@ import torch
 from tqdm import tqdm
 
 from infogan.config import TrainConfig
-from infogan.data import ImageData, labelled_splits
+from infogan.data import ImageData
 from infogan.distributed import Processes
 from infogan.errors import InfoGANError
 from infogan.files import JsonLines
 from infogan.generate import encode
-from infogan.metrics.clustering import clustering_scores
+from infogan.metrics.clustering import clustering_data, clustering_scores
+from infogan.metrics.registry import Skipped
 from infogan.networks import InfoGAN
 from infogan.run_folder import nonfinite_advice
 
 log = logging.getLogger(__name__)
 
-HELD_OUT_IMAGES = 1000  # labelled images scored during training: ACC to about +-1.5% at one std
-HELD_OUT_SEED = 99
 
+def scored_data(config: TrainConfig, trained_on: str) -> ImageData | None:
+    """The labelled images training scores the codes on, which `infogan evaluate` scores by default
+    (metrics.clustering.clustering_data); None, said once, without labels or categorical codes.
 
-def held_out_subset(config: TrainConfig, count: int = HELD_OUT_IMAGES) -> ImageData | None:
-    """A fixed labelled subset of the test split (or of a one-split source's held-out part); None without labels."""
+    For a source with one split (an image folder, the embedded digits) these are the images the run
+    trains on, without their labels: nothing is held out, and the log says so."""
     if not config.categorical:
         return None
     try:
-        test = labelled_splits(config).test
-    except InfoGANError as error:
-        log.info("no held-out clustering during training: %s", error)
+        data = clustering_data(config)
+    except Skipped as reason:
+        log.info("no clustering score during training: %s", reason)
         return None
-    pick = torch.randperm(len(test), generator=torch.Generator().manual_seed(HELD_OUT_SEED))[:count]
-    return ImageData(test.images[pick], test.labels[pick], f"{count} images of {test.name}")
+    seen = (
+        "the images it trains on (without labels)" if data.name.endswith(trained_on) else "images it does not train on"
+    )
+    log.info("clustering scores: %d images of %s, %s, as `infogan evaluate` scores them", len(data), data.name, seen)
+    return data
 
 
 class TrainingLog:
-    """Appends records to RUN/metrics.jsonl (and TensorBoard); scores the held-out subset on request.
+    """Appends records to RUN/metrics.jsonl (and TensorBoard); scores the codes' clustering on request.
 
     A resumed run's log that a kill left ending mid-line is repaired first (files.JsonLines)."""
 
-    def __init__(self, run: Path, config: TrainConfig):
+    def __init__(self, run: Path, config: TrainConfig, trained_on: str):
         self.file = JsonLines(run / "metrics.jsonl")  # kept open for the whole run
-        self.held_out = held_out_subset(config)
+        self.scored = scored_data(config, trained_on)
         self.tensorboard = None
         if importlib.util.find_spec("tensorboard") is not None:
             from torch.utils.tensorboard import SummaryWriter
@@ -70,14 +75,15 @@ class TrainingLog:
                     self.tensorboard.add_scalar(f"{record['event']}/{key}", value, record["step"])
 
     def write_clustering(self, model: InfoGAN, step: int, epoch: float) -> dict[str, Any] | None:
-        """Write and return an "eval" record: ACC, NMI, ARI of each categorical code on the held-out subset.
+        """Write and return an "eval" record: ACC (beside the majority-class rate), NMI, ARI of each
+        categorical code, as `infogan evaluate`'s clustering metric computes them.
 
         Does nothing (returns None) when the data has no labels or the model no categorical code.
         """
-        if self.held_out is None:
+        if self.scored is None:
             return None
-        logits, _ = encode(model, self.held_out.images)
-        labels = self.held_out.labels.numpy()
+        logits, _ = encode(model, self.scored.images)
+        labels = self.scored.labels.numpy()
         record: dict[str, Any] = {"event": "eval", "step": step, "epoch": epoch}
         for name, code_logits in zip(model.spec.code_names(), logits, strict=False):  # categorical codes first
             scores = clustering_scores(labels, code_logits.argmax(1).numpy())

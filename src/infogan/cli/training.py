@@ -53,10 +53,11 @@ def run_summary(run: Path) -> list[str]:
     lines = []
     scores = [record for record in read_metrics(run) if record["event"] == "eval"]
     if scores:
-        accuracies = ", ".join(
-            f"{key.removesuffix('_acc')} {value:.3f}" for key, value in scores[-1].items() if key.endswith("_acc")
-        )
-        lines.append(f"held-out clustering ACC at step {scores[-1]['step']}: {accuracies}")
+        last = scores[-1]
+        codes = [key.removesuffix("_acc") for key in last if key.endswith("_acc")]
+        accuracies = ", ".join(f"{code} {last[f'{code}_acc']:.3f}" for code in codes)
+        majority = f" (majority class: {last[f'{codes[0]}_majority']:.3f})" if f"{codes[0]}_majority" in last else ""
+        lines.append(f"clustering ACC at step {last['step']}, as infogan evaluate scores it: {accuracies}{majority}")
     samples = sorted((run / "samples").glob("epoch-*.png"))
     if samples:
         traversals = sorted((run / "traversals").glob(f"{samples[-1].stem}-cont*.png"))

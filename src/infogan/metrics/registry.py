@@ -16,7 +16,6 @@ from pathlib import Path
 
 import torch
 
-from infogan.data import ImageData, load_dataset
 from infogan.generate import generate
 from infogan.latent import Latent, sample_latent
 from infogan.run_folder import Run
@@ -71,11 +70,6 @@ class EvalContext:
     @property
     def output_folder(self) -> Path:
         return Path(self.out_dir or self.run.directory)
-
-    @functools.cached_property
-    def real(self) -> ImageData:
-        """The evaluation split; a source with one split gives all its images (the model saw them unlabelled)."""
-        return load_dataset(self.run.config, self.split, self.data_dir)
 
     @functools.cached_property
     def latent(self) -> Latent:
