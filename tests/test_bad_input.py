@@ -265,7 +265,7 @@ def test_image_modes_and_sizes_are_converted(tmp_path, mode):
     image = Image.open(tmp_path / "000000.png").convert(mode if mode != "I;16" else "I").convert(mode)
     image.save(tmp_path / ("odd.tiff" if mode in ("CMYK", "I", "I;16") else "odd.png"))
     for channels in (1, 3):
-        images, _ = load_folder(tmp_path, 32, channels)
+        images, _, _ = load_folder(tmp_path, 32, channels)
         assert images.shape == (3, 32, 32, channels) and images.dtype == np.uint8
 
 

@@ -65,7 +65,7 @@ def test_encode_writes_codes_per_image(run, tmp_path):
     with open(tmp_path / "codes.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 80
-    assert list(rows[0]) == ["index", "label", "cat0", "cont0", "cont1"]
+    assert list(rows[0]) == ["index", "file", "label", "class", "cat0", "cont0", "cont1"]
     assert all(0 <= int(r["cat0"]) < 10 and r["label"] != "" for r in rows)
     float(rows[0]["cont1"])
 

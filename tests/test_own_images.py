@@ -3,6 +3,7 @@ that the tests make: what each command prints must be enough to go on without gu
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import re
@@ -69,3 +70,13 @@ def test_training_and_evaluate_give_one_clustering_score_beside_the_majority_rat
     assert after["values"]["cat0_majority"] == 0.625  # 40 of the 64 photos are female
     assert after["notes"]["clustering"].startswith("64 images of folder")
     assert not any("held" in note for note in after["notes"].values())
+
+
+def test_encode_names_the_file_and_the_class_of_each_row(photo_run, photos, tmp_path):
+    main(["encode", str(photo_run), "--out", str(tmp_path / "codes.csv")])
+    with open(tmp_path / "codes.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0])[:4] == ["index", "file", "label", "class"]
+    assert [row["file"] for row in rows] == [str(path) for path in sorted(photos.rglob("*.jpg"))]
+    for row in rows:
+        assert row["class"] == row["file"].split("/")[-2] and row["label"] == {"female": "0", "male": "1"}[row["class"]]

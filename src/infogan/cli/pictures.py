@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import typing
 from pathlib import Path
 
@@ -100,12 +101,20 @@ def command_encode(args: argparse.Namespace) -> None:
     spec = run.model.spec
     with atomic_write(out, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["index", "label", *spec.code_names()])
+        writer.writerow(["index", "file", "label", "class", *spec.code_names()])
         argmax = [code.argmax(1).tolist() for code in logits]
         for i in range(len(data)):
+            file = "" if data.files is None else printable(data.files[i])
             label = "" if data.labels is None else int(data.labels[i])
-            writer.writerow([i, label, *(codes[i] for codes in argmax), *(f"{v:.6g}" for v in means[i].tolist())])
+            name = "" if data.classes is None or data.labels is None else data.classes[label]
+            codes = [*(values[i] for values in argmax), *(f"{v:.6g}" for v in means[i].tolist())]
+            writer.writerow([i, file, label, name, *codes])
     print(out)
+
+
+def printable(path: Path) -> str:
+    """A file name as text: bytes that are not UTF-8 (a valid name on Linux) shown as \\xNN escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -129,5 +138,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "--steps", type=count(2, MAX_COUNT), default=10, help="images from one latent to the other"
     )
     encode = run_command(commands, "encode", "Q's codes of real images, to CSV", command_encode, "codes.csv")
+    encode.description = (
+        "One row per image: index, file (image folders), label and class (the class\n"
+        "subfolder; labels number them alphabetically from 0), then Q's most likely\n"
+        "value of each categorical code and its mean of each continuous code."
+    )
     encode.add_argument("--data", metavar="DIR", help="data folder (default: the run's)")
     encode.add_argument("--split", choices=SPLITS, default="test", help="split to encode (one-split sources: all)")
