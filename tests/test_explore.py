@@ -131,7 +131,7 @@ def test_render_refuses_non_finite_and_non_json(client):
     assert client.get("/api/render").status_code == 405
 
 
-@pytest.mark.parametrize("sample_cli_argv", [["--cat", "3"], ["--cat", "3", "--cont", "0", "9"]])
+@pytest.mark.parametrize("sample_cli_argv", [["--cat", "3", "--cont", "0"], ["--cat", "3", "--cont", "0", "9"]])
 def test_sample_refuses_bad_codes(run_dir, sample_cli_argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["sample", str(run_dir), *sample_cli_argv])

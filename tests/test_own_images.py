@@ -10,9 +10,13 @@ import re
 import shlex
 
 import pytest
+import torch
 from conftest import write_images
+from PIL import Image
 
 from infogan.cli import build_parser, config_from_args, main
+from infogan.latent import LatentSpec, band_labels, category_rows_latent
+from infogan.metrics.clustering import member_rows
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +84,39 @@ def test_encode_names_the_file_and_the_class_of_each_row(photo_run, photos, tmp_
     assert [row["file"] for row in rows] == [str(path) for path in sorted(photos.rglob("*.jpg"))]
     for row in rows:
         assert row["class"] == row["file"].split("/")[-2] and row["label"] == {"female": "0", "male": "1"}[row["class"]]
+
+
+def test_every_categorical_code_gets_its_own_labelled_bands_of_rows_in_the_sample_grid():
+    spec = LatentSpec(noise=4, categorical=(2, 3), continuous=1)
+    latent = category_rows_latent(spec, 5, torch.Generator().manual_seed(0))
+    rows = band_labels(spec, [0, 1])
+    assert rows == ["cat0 = 0", "cat0 = 1"] * 4 + ["cat1 = 0", "cat1 = 1", "cat1 = 2"] * 3  # 8 and 9 rows
+    assert len(latent) == 5 * len(rows)
+    for row, label in enumerate(rows):
+        code, value = int(label[3]), int(label[-1])
+        assert (latent.categorical[row * 5 : (row + 1) * 5, code] == value).all()
+    band = latent.noise[40:55].view(3, 5, 4)  # cat1's first band: three rows over the same five latents
+    assert torch.equal(band[0], band[1]) and torch.equal(band[0], band[2])
+    assert not torch.equal(latent.noise[40:45], latent.noise[55:60])  # the next band draws fresh latents
+
+
+def test_pictures_label_their_rows_enlarge_on_request_and_vary_a_code_without_dummy_values(photo_run, tmp_path):
+    main(["traverse", str(photo_run), "--code", "0", "--steps", "5", "--out", str(tmp_path / "t.png")])
+    traversal = Image.open(tmp_path / "t.png")
+    assert traversal.height == 8 * 34 + 2 and traversal.width > 5 * 34 + 2  # 4 bands of the 2-way code, labelled
+    main(["interpolate", str(photo_run), "--pairs", "3", "--steps", "4", "--upscale", "3",
+          "--out", str(tmp_path / "i.png")])  # fmt: skip
+    assert Image.open(tmp_path / "i.png").size == (3 * (4 * 34 + 2), 3 * (3 * 34 + 2))
+    main(["sample", str(photo_run), "--vary-cat", "0", "--out", str(tmp_path / "row.png")])  # other codes: --seed's
+    assert Image.open(tmp_path / "row.png").size == (2 * 34 + 2, 34 + 2)
+
+
+def test_each_row_of_the_members_picture_names_its_category_and_matched_class(photo_run, capsys):
+    assert member_rows("cat0", [1, 0, 2], {1: 0, 0: 1}, ["female", "male"]) == [
+        "cat0 = 1 -> female",
+        "cat0 = 0 -> male",
+        "cat0 = 2, unmatched",
+    ]
+    evaluate(photo_run, capsys, "--metrics", "clustering")
+    members = Image.open(photo_run / "members-cat0.png")
+    assert members.height == 2 * 34 + 2 and members.width > 12 * 34 + 2 + 50  # a strip of row labels

@@ -204,12 +204,14 @@ def _update(
 
 
 def write_epoch_images(model: InfoGAN, run: Path, epoch: int, seed: int) -> None:
-    """Sample grid and one traversal per continuous code, from latents fixed by the run's seed."""
+    """Sample grid (every categorical code) and one traversal per continuous code, from latents fixed
+    by the run's seed, their rows labelled."""
     images, columns = generate.sample_grid(model, seed)
-    save_grid(images, columns, run / "samples" / f"epoch-{epoch:04d}.png")
+    save_grid(images, columns, run / "samples" / f"epoch-{epoch:04d}.png", generate.sample_grid_rows(model.spec))
     for code in range(model.spec.continuous):
         images, columns = generate.traversal(model, code, seed)
-        save_grid(images, columns, run / "traversals" / f"epoch-{epoch:04d}-cont{code}.png")
+        path = run / "traversals" / f"epoch-{epoch:04d}-cont{code}.png"
+        save_grid(images, columns, path, generate.traversal_rows(model.spec))
 
 
 def train(config: TrainConfig, resume: bool = False, overwrite: bool = False) -> Path:

@@ -138,6 +138,7 @@ def clustering(ctx: EvalContext) -> dict[str, float]:
     ctx.notes["clustering"] = f"{len(data)} images of {data.name}"
     logits, _ = encode(ctx.run.model, data.images)
     labels = data.labels.numpy()
+    classes = data.classes or [str(label) for label in range(int(labels.max()) + 1)]
     out: dict[str, float] = {}
     for name, code_logits in zip(spec.code_names(), logits, strict=False):  # categorical codes come first
         predictions = code_logits.argmax(1).numpy()
@@ -145,11 +146,24 @@ def clustering(ctx: EvalContext) -> dict[str, float]:
             out[f"{name}_{key}"] = value
         order = matched_order(labels, predictions, code_logits.shape[1])
         path = ctx.output_folder / f"confusion-{name}.png"
-        plot_confusion(labels, predictions, order, path, f"{name}: ACC {out[f'{name}_acc']:.3f}")
+        title = f"{name}: ACC {out[f'{name}_acc']:.3f} (majority class {out[f'{name}_majority']:.3f})"
+        plot_confusion(labels, predictions, order, path, title, classes)
         members = ctx.output_folder / f"members-{name}.png"
-        save_grid(category_members(data.images, predictions, order, ctx.seed), MEMBERS_SHOWN, members)
+        rows = member_rows(name, order, best_mapping(labels, predictions), classes)
+        save_grid(category_members(data.images, predictions, order, ctx.seed), MEMBERS_SHOWN, members, rows)
         ctx.files += [path, members]
     return out
+
+
+def member_rows(name: str, order: list[int], mapping: dict[int, int], classes: list[str]) -> list[str]:
+    """The label of each row of members-catI.png, in `order`: "cat0 = 3 -> male" (the class the
+    category is matched to), or "cat0 = 4, unmatched"."""
+    return [
+        f"{name} = {category} -> {classes[mapping[category]]}"
+        if category in mapping
+        else f"{name} = {category}, unmatched"
+        for category in order
+    ]
 
 
 def matched_order(labels: np.ndarray, predictions: np.ndarray, clusters: int) -> list[int]:
@@ -178,9 +192,11 @@ def category_members(images: torch.Tensor, predictions: np.ndarray, order: list[
     return torch.cat(rows)
 
 
-def plot_confusion(labels: np.ndarray, predictions: np.ndarray, order: list[int], path: Path, title: str) -> None:
-    """Confusion matrix with the categories (rows) in `order`; columns are the labels."""
-    classes, clusters = int(labels.max()) + 1, len(order)
+def plot_confusion(
+    labels: np.ndarray, predictions: np.ndarray, order: list[int], path: Path, title: str, names: list[str]
+) -> None:
+    """Confusion matrix with the categories (rows) in `order`; columns are the labels, named `names`."""
+    classes, clusters = len(names), len(order)
     counts = confusion_matrix(labels, predictions, clusters, classes)  # (clusters, classes)
     figure = Figure(figsize=(1 + 0.45 * classes, 1 + 0.45 * clusters))
     axes = figure.subplots()
@@ -190,7 +206,7 @@ def plot_confusion(labels: np.ndarray, predictions: np.ndarray, order: list[int]
             value = counts[cluster, column]
             colour = "white" if value > counts.max() / 2 else "black"
             axes.text(column, row, str(value), ha="center", va="center", fontsize=7, color=colour)
-    axes.set_xticks(range(classes))
+    axes.set_xticks(range(classes), names, rotation=90 if max(map(len, names)) > 3 else 0)
     axes.set_yticks(range(clusters), [str(c) for c in order])
     axes.set_xlabel("label")
     axes.set_ylabel("category of the code")
