@@ -25,6 +25,7 @@ CONFIG_VERSION = 1
 MAX_LATENT = 10_000  # inputs of G: z and every code's width; G's first layer holds 1024 x this many weights
 SEED_LIMIT = 2**32  # seeds lie in [0, 2**32): exact in JavaScript; training keeps those above for its other processes
 MAX_NOISE_SCALE = 1e3  # beyond this z's values swamp G's weights and the losses overflow
+SNAPSHOT_SHARE = 0.1  # snapshots (checkpoint, pictures, score) wait while they took more of a session's time
 DATASETS = ("mnist", "fashion-mnist", "celeba", "folder", "dsprites")
 SPLITS = ("train", "test")
 DEVICES = ("auto", "cpu", "cuda")
@@ -111,14 +112,20 @@ class TrainConfig:
     out: str = option("runs/mnist", "run folder to write", RUN_FOLDER)
     log_every: int = option(50, "steps between metrics.jsonl lines (and progress lines off a terminal)", RUN_FOLDER)
     eval_every: int | None = option(
-        None, "steps between held-out clustering scores (also at each epoch's end)", RUN_FOLDER
+        None, "steps between clustering scores (one comes with each snapshot too)", RUN_FOLDER
     )
     keep_checkpoints: int = option(
         2, "checkpoints/step-NNNNNNNN.pt kept: the newest K (latest.pt: the last)", RUN_FOLDER
     )
     keep_epoch_checkpoints: bool = option(False, "also keep checkpoints/epoch-NNNN.pt of each epoch", RUN_FOLDER)
     checkpoint_every: int = option(
-        0, "steps between checkpoints besides each epoch's end (0: epoch ends only)", RUN_FOLDER
+        0, "steps between checkpoints besides the snapshots' (0: snapshots only)", RUN_FOLDER
+    )
+    snapshot_every: int = option(
+        500,
+        "a snapshot (checkpoint, pictures, clustering score) ends the first epoch this many steps after the "
+        f"last (0: every epoch), and the run; snapshots wait while they took over {SNAPSHOT_SHARE:g} of the time",
+        RUN_FOLDER,
     )
     device: str = option("auto", "auto: CUDA when present", HARDWARE)
     amp: bool = option(False, "bf16 autocast (CUDA, or a CPU with AMX: 2.2x on dSprites)", HARDWARE)
@@ -177,7 +184,8 @@ class TrainConfig:
             (self.steps is None or self.steps >= 1, "steps", "must be at least 1"),
             (self.log_every >= 1, "log_every", "must be at least 1"),
             (self.keep_checkpoints >= 1, "keep_checkpoints", "must be at least 1"),
-            (self.checkpoint_every >= 0, "checkpoint_every", "must be 0 (epoch ends only) or more"),
+            (self.checkpoint_every >= 0, "checkpoint_every", "must be 0 (snapshots only) or more"),
+            (self.snapshot_every >= 0, "snapshot_every", "must be 0 (every epoch's end) or more"),
             (self.eval_every is None or self.eval_every >= 1, "eval_every", "must be at least 1"),
             (
                 0 <= self.seed < SEED_LIMIT,

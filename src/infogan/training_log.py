@@ -152,27 +152,52 @@ class LossWindow:
 
 class Progress:
     """tqdm's bar on a terminal; elsewhere (a file, a pipe), where tqdm stays silent, one log line per
-    metrics-log window: step, losses, images/s and the time left at that window's speed."""
+    metrics-log window: step, losses, images/s and the time left.
+
+    The time left is the steps left times the step's own time, averaged over the session's steps, then
+    exponentially over the last twentieth of the run once there are more (a machine whose load changes
+    is followed within that), times one plus the share the work between steps (snapshots, log lines:
+    under config.SNAPSHOT_SHARE) has added so far. Taken from the last log window's speed instead, the
+    estimate jumped from 46 to 9 to 37 minutes within 250 steps whenever a window held a snapshot
+    (benchmarks/time_left.py, docs/results/own-images.md)."""
 
     def __init__(self, total: int, initial: int, main: bool):
         self.total = total
-        self.bar = tqdm(
-            total=total, initial=initial, desc="train", unit="step", dynamic_ncols=True, disable=None if main else True
+        self.bar = tqdm(  # smoothing 0: the bar's own estimate from the mean rate too
+            total=total,
+            initial=initial,
+            desc="train",
+            unit="step",
+            dynamic_ncols=True,
+            smoothing=0,
+            disable=None if main else True,
         )
         self.lines = main and self.bar.disable
+        self.horizon = max(20, total // 20)  # steps the average of the step time reaches back
+        self.step_seconds, self.steps, self.all_steps_seconds = 0.0, 0, 0.0
+        self.started = time.perf_counter()
 
-    def update(self) -> None:
+    def update(self, seconds: float) -> None:
+        """One step taken, in `seconds` (the step itself): the mean so far, then a running average."""
+        self.steps += 1
+        self.step_seconds += (seconds - self.step_seconds) / min(self.steps, self.horizon)
+        self.all_steps_seconds += seconds
         self.bar.update()
 
-    def show(self, record: dict, images_per_step: int) -> None:
+    def seconds_left(self, step: int) -> float:
+        """The steps left after `step` at the averaged time per step, with the session's share of other work."""
+        between = max(0.0, (time.perf_counter() - self.started) / self.all_steps_seconds - 1) if self.steps else 0.0
+        return (self.total - step) * self.step_seconds * (1 + between)
+
+    def show(self, record: dict) -> None:
         """A "step" record of metrics.jsonl on the bar, or as a log line."""
         losses = {key: value for key, value in record.items() if key.startswith("loss_")}
         if not self.lines:
             self.bar.set_postfix({key: f"{value:.3f}" for key, value in losses.items()})
             return
-        speed = record["images_per_s"]
-        left = datetime.timedelta(seconds=round((self.total - record["step"]) * images_per_step / speed))
+        left = datetime.timedelta(seconds=round(self.seconds_left(record["step"])))
         shown = ", ".join(f"{key} {value:.3f}" for key, value in losses.items())
+        speed = record["images_per_s"]
         log.info("step %d/%d: %s; %.0f images/s, %s left", record["step"], self.total, shown, speed, left)
 
     def close(self) -> None:
