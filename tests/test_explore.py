@@ -69,7 +69,7 @@ def test_page_and_model_info(client, run_dir, mnist_dir):
     assert info["run"] == str(run_dir.resolve()) and info["step"] == 6
     assert (info["dataset"], info["data"], info["image_size"], info["channels"]) == ("mnist", str(mnist_dir), 28, 1)
     assert info["categorical"] == [10] and info["continuous"] == 2 and info["noise"] == 62
-    assert info["code_names"] == ["cat0", "cont0", "cont1"]
+    assert info["code_names"] == ["cat0", "cont0", "cont1"] and info["invert"] is True  # a grey model
     assert info["limits"]["continuous"] == 2.0 and info["limits"]["upload_bytes"] == MAX_UPLOAD_BYTES
 
 

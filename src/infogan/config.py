@@ -7,6 +7,7 @@ back, so a run is reproducible from its folder alone.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import math
 import types
@@ -213,7 +214,10 @@ class TrainConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - names)
         if unknown:
-            raise InfoGANError(f"unknown option(s) {', '.join(unknown)}: check the name (or upgrade infogan)")
+            described = [
+                f"{name} (did you mean {guess}?)" if (guess := _closest(name, names)) else name for name in unknown
+            ]
+            raise InfoGANError(f"unknown option(s) {', '.join(described)}: check the name (or upgrade infogan)")
         hints = typing.get_type_hints(cls)
         values = {name: _checked(name, hints[name], value) for name, value in values.items()}
         return cls(**values)
@@ -257,6 +261,16 @@ def check_resumable(saved: TrainConfig, config: TrainConfig) -> None:
                 f"the checkpoint was trained with {flag(name)} {getattr(saved, name)!r}, "
                 f"not {getattr(config, name)!r}: drop that option to resume, or start a new run in another --out"
             )
+
+
+def _closest(name: str, names: set[str]) -> str | None:
+    """The field a mistyped option most likely means: the field of a flag's name (data -> data_dir, as
+    --data sets it; lr-d -> lr_d), else the most similar field name."""
+    by_flag = {flag(field)[2:]: field for field in names}
+    if name in by_flag or name.replace("_", "-") in by_flag:
+        return by_flag.get(name) or by_flag[name.replace("_", "-")]
+    close = difflib.get_close_matches(name, sorted(names), n=1)
+    return close[0] if close else None
 
 
 def _checked(name: str, kind: Any, value: Any) -> Any:

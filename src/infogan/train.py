@@ -42,7 +42,7 @@ from infogan.run_folder import (
     run_lock,
     save_run_checkpoint,
 )
-from infogan.training_log import LossWindow, Progress, TrainingLog, optional_terms
+from infogan.training_log import LossWindow, Progress, TrainingLog, optional_terms, shown_progress
 from infogan.visualize import save_grid
 
 log = logging.getLogger(__name__)
@@ -232,6 +232,7 @@ def train(config: TrainConfig, resume: bool = False, overwrite: bool = False) ->
                 check_run_folder(run, resume, overwrite)
 
             processes.on_main(claim)
+            held.enter_context(shown_progress())
             return Trainer(config, run, resume, processes, device).fit()
     except RuntimeError as error:
         if not out_of_memory(error):

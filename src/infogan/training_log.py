@@ -8,11 +8,13 @@ numeric field of every record is also written under RUN/tensorboard as "<event>/
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import importlib.util
 import logging
 import math
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +97,26 @@ class TrainingLog:
         self.file.close()
         if self.tensorboard is not None:
             self.tensorboard.close()
+
+
+@contextlib.contextmanager
+def shown_progress() -> Iterator[None]:
+    """While training, infogan's INFO lines (what it trains, the progress lines, where the run went) go
+    to stderr when nothing else would show them: a Python script or notebook that calls train() without
+    configuring logging would otherwise see no progress at all. Configured logging is left alone."""
+    logger = logging.getLogger("infogan")
+    if logger.hasHandlers():  # the command line's, or the program's own
+        yield
+        return
+    handler, level = logging.StreamHandler(), logger.level
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def optional_terms(config: TrainConfig) -> tuple[str, ...]:

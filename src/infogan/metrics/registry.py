@@ -65,6 +65,7 @@ class EvalContext:
     scale: float = 1.0  # disentanglement: sample sizes times this
     classifier_steps: int | None = None  # disentanglement: the shape classifier's batches (default: Budget's)
     notes: dict[str, str] = field(default_factory=dict)  # metric -> what data it used
+    caveats: dict[str, str] = field(default_factory=dict)  # metric -> why its figures may not mean what they seem
     files: list[Path] = field(default_factory=list)  # pictures written
 
     @property
