@@ -38,7 +38,7 @@ def test_the_default_cadence_is_stated_and_small_sets_do_not_snapshot_every_epoc
     assert at(20, 10).snapshot and not at(25, 5).snapshot  # at an epoch's end, 20 steps on
     assert not at(20, 10, share=False).snapshot  # not while snapshots hold more than their share
     assert at(100, 10, share=False).snapshot and at(7, 7, stopping=True).snapshot  # the run's end, a stop
-    assert not at(21, 1).log and at(20, 10).log  # every snapshot follows a log line
+    assert not at(21, 1).log and not at(10, 10).log and at(20, 10).log  # every snapshot follows a log line
 
 
 def test_snapshots_wait_while_they_took_more_than_their_share_of_the_time():

@@ -292,7 +292,7 @@ def due(
     end = step >= total_steps or stopping
     snapshot = end or (epoch_end and since_snapshot >= config.snapshot_every and share_left)
     return Due(
-        log=step % config.log_every == 0 or step == total_steps or epoch_end or saving or stopping,
+        log=step % config.log_every == 0 or snapshot or saving,  # snapshot: the end, a stop, or an epoch end
         epoch_end=epoch_end,
         evaluate=bool(config.eval_every) and step % config.eval_every == 0 and not snapshot,
         end=end,

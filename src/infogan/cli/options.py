@@ -262,7 +262,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     preset = args.preset or default_preset(given.get("dataset"))
     if args.preset is None and preset != DEFAULT_PRESET:
         reason = PRESETS[preset].reason
-        log.info("no --preset: --dataset %s starts from the preset %s: %s", given["dataset"], preset, reason)
+        log.info("no --preset: --dataset %s starts from the preset %s (%s)", given["dataset"], preset, reason)
         log.info("for digit-like images (strokes on a plain ground) pass --preset %s instead", DEFAULT_PRESET)
     if "out" not in given and preset != DEFAULT_PRESET:
         given["out"] = f"runs/{preset}"

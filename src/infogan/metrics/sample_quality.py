@@ -189,14 +189,16 @@ def quality(classifier: Classifier, reference: torch.Tensor, images: torch.Tenso
 def weak_features(test_accuracy: float, model: dict[str, float], real: dict[str, float]) -> str | None:
     """Why these figures cannot be read, or None: a domain classifier below TRUSTED_ACCURACY on its test
     part, or samples that score better than real images (an FD under the real-vs-real floor, a precision
-    above the real images'), which a feature space that cannot tell images apart gives any samples."""
+    above that of real images), which a feature space that cannot tell images apart gives any samples."""
     reasons = []
     if test_accuracy < TRUSTED_ACCURACY:
         reasons.append(f"the domain classifier reaches only {test_accuracy:.2f} test accuracy")
     if model["fd"] < real["fd"]:
-        reasons.append(f"the samples' FD {model['fd']:.3g} is below the real-vs-real floor {real['fd']:.3g}")
+        reasons.append(f"the FD of the samples ({model['fd']:.3g}) is below the real-vs-real floor ({real['fd']:.3g})")
     if model["precision"] > real["precision"]:
-        reasons.append(f"their precision {model['precision']:.2f} is above real images' {real['precision']:.2f}")
+        reasons.append(
+            f"their precision ({model['precision']:.2f}) is above that of real images ({real['precision']:.2f})"
+        )
     if not reasons:
         return None
     return (
