@@ -229,10 +229,10 @@ def test_label_files_are_checked(labels, messages, tmp_path, mnist_dir, capsys):
         (["dsprites", "--out", "DIR"], ("is a folder",)),
         (["dsprites", "--out", "TMP/sprites.png"], ("must end in .npz",)),
         (["sample", "RUN", "--vary-cat", "5"], ("--vary-cat 5 does not exist", "pass --vary-cat 0")),
-        (["sample", "RUN", "--vary-cat", "0"], ("--cont takes 2 value(s)", "e.g. --cont 0 0")),
+        (["sample", "RUN", "--vary-cat", "0", "--cont", "0"], ("--cont takes 2 value(s)", "e.g. --cont 0 0")),
         (["sample", "RUN", "--cat", "1", "2"], ("--cat takes 1 value(s)", "e.g. --cat 0")),
         (["sample", "RUN", "--cat", "1", "2"], ("--cat takes 1 value(s)",)),
-        (["sample", "RUN", "--cat", "1"], ("--cont takes 2 value(s)", "e.g. --cont 0 0")),
+        (["sample", "RUN", "--cat", "1", "--cont", "0", "0", "0"], ("--cont takes 2 value(s)", "leave --cont out")),
         (["classifier", "--epochs", "0", "--cache", "TMP"], ("argument --epochs",)),
         (["classifier", "--seed", "-1", "--cache", "TMP"], ("argument --seed",)),
         (["explore", "RUN", "--port", "70000"], ("argument --port",)),
@@ -266,7 +266,7 @@ def test_image_modes_and_sizes_are_converted(tmp_path, mode):
     image = Image.open(tmp_path / "000000.png").convert(mode if mode != "I;16" else "I").convert(mode)
     image.save(tmp_path / ("odd.tiff" if mode in ("CMYK", "I", "I;16") else "odd.png"))
     for channels in (1, 3):
-        images, _ = load_folder(tmp_path, 32, channels)
+        images, _, _ = load_folder(tmp_path, 32, channels)
         assert images.shape == (3, 32, 32, channels) and images.dtype == np.uint8
 
 

@@ -46,8 +46,9 @@ def test_sample_traverse_interpolate(run, tmp_path, capsys):
     main(["interpolate", str(run), "--pairs", "3", "--steps", "4", "--out", str(tmp_path / "i.png")])
     printed = capsys.readouterr().out.split()
     assert printed == [str(tmp_path / "s.png"), str(run / "traverse-cont1.png"), str(tmp_path / "i.png")]
-    assert Image.open(tmp_path / "s.png").size == (10 * 30 + 2, 10 * 30 + 2)  # 10x10 tiles of 28 + 2 px
-    assert Image.open(run / "traverse-cont1.png").size == (5 * 30 + 2, 10 * 30 + 2)
+    sample, traversal = Image.open(tmp_path / "s.png"), Image.open(run / "traverse-cont1.png")
+    assert sample.height == 10 * 30 + 2 and sample.width > 10 * 30 + 2  # 10x10 tiles of 28 + 2 px, rows labelled
+    assert traversal.height == 10 * 30 + 2 and traversal.width > 5 * 30 + 2
     assert Image.open(tmp_path / "i.png").size == (4 * 30 + 2, 3 * 30 + 2)
 
 
@@ -65,7 +66,7 @@ def test_encode_writes_codes_per_image(run, tmp_path):
     with open(tmp_path / "codes.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 80
-    assert list(rows[0]) == ["index", "label", "cat0", "cont0", "cont1"]
+    assert list(rows[0]) == ["index", "file", "label", "class", "cat0", "cont0", "cont1"]
     assert all(0 <= int(r["cat0"]) < 10 and r["label"] != "" for r in rows)
     float(rows[0]["cont1"])
 

@@ -69,7 +69,7 @@ def test_page_and_model_info(client, run_dir, mnist_dir):
     assert info["run"] == str(run_dir.resolve()) and info["step"] == 6
     assert (info["dataset"], info["data"], info["image_size"], info["channels"]) == ("mnist", str(mnist_dir), 28, 1)
     assert info["categorical"] == [10] and info["continuous"] == 2 and info["noise"] == 62
-    assert info["code_names"] == ["cat0", "cont0", "cont1"]
+    assert info["code_names"] == ["cat0", "cont0", "cont1"] and info["invert"] is True  # a grey model
     assert info["limits"]["continuous"] == 2.0 and info["limits"]["upload_bytes"] == MAX_UPLOAD_BYTES
 
 
@@ -131,7 +131,7 @@ def test_render_refuses_non_finite_and_non_json(client):
     assert client.get("/api/render").status_code == 405
 
 
-@pytest.mark.parametrize("sample_cli_argv", [["--cat", "3"], ["--cat", "3", "--cont", "0", "9"]])
+@pytest.mark.parametrize("sample_cli_argv", [["--cat", "3", "--cont", "0"], ["--cat", "3", "--cont", "0", "9"]])
 def test_sample_refuses_bad_codes(run_dir, sample_cli_argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["sample", str(run_dir), *sample_cli_argv])

@@ -59,9 +59,9 @@ def test_codes_can_be_absent():
 
 def test_category_rows_fix_the_first_code_per_row_and_share_columns():
     latent = category_rows_latent(SPEC, columns=4, generator=torch.Generator().manual_seed(0))
-    assert len(latent) == 10 * 4
-    assert torch.equal(latent.categorical[:, 0], torch.arange(10).repeat_interleave(4))
-    noise = latent.noise.view(10, 4, -1)
+    assert len(latent) == (10 + 9) * 4  # then 3 bands of the 3-way code
+    assert torch.equal(latent.categorical[:40, 0], torch.arange(10).repeat_interleave(4))
+    noise = latent.noise[:40].view(10, 4, -1)
     assert torch.equal(noise[0], noise[9])  # a column keeps its noise across rows
     assert not torch.equal(noise[0, 0], noise[0, 1])
 

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from infogan.errors import InfoGANError
-from infogan.metrics.clustering import best_mapping, cluster_accuracy, clustering_scores, confusion_matrix
+from infogan.metrics.clustering import (
+    best_mapping,
+    cluster_accuracy,
+    clustering_scores,
+    confusion_matrix,
+    majority_rate,
+)
 from infogan.metrics.sample_quality import (
     classifier_score,
     frechet_distance,
@@ -18,7 +24,8 @@ from infogan.metrics.sample_quality import (
 def test_permuted_perfect_clustering_scores_one():
     labels = np.array([0, 0, 1, 1, 2, 2, 2])
     predictions = np.array([2, 2, 0, 0, 1, 1, 1])  # cluster c stands for label (c + 1) % 3
-    assert clustering_scores(labels, predictions) == pytest.approx({"acc": 1.0, "nmi": 1.0, "ari": 1.0})
+    expected = {"acc": 1.0, "majority": 3 / 7, "nmi": 1.0, "ari": 1.0}
+    assert clustering_scores(labels, predictions) == pytest.approx(expected)
     assert best_mapping(labels, predictions) == {2: 0, 0: 1, 1: 2}
 
 
@@ -29,6 +36,14 @@ def test_imperfect_clustering_matches_hand_count():
     # Matching 1->0, 0->1 gets 2 + 3 = 5 right; the other matching gets 1 + 0.
     assert best_mapping(labels, predictions) == {1: 0, 0: 1}
     assert cluster_accuracy(labels, predictions) == pytest.approx(5 / 6)
+
+
+def test_the_majority_rate_is_what_one_category_for_everything_scores():
+    labels = np.array([7, 3, 3, 3, 7, 3, 3, 3, 3])  # 7 of 9 are class 3: 1/K = 0.5 would flatter any code
+    assert majority_rate(labels) == pytest.approx(7 / 9)
+    everything_in_one = clustering_scores(labels, np.zeros(9, dtype=int))
+    assert everything_in_one["acc"] == everything_in_one["majority"] == pytest.approx(7 / 9)
+    assert everything_in_one["nmi"] == pytest.approx(0.0) and everything_in_one["ari"] == pytest.approx(0.0)
 
 
 def test_more_clusters_than_classes_leaves_a_cluster_unmatched():

@@ -14,7 +14,15 @@ import torch
 
 from infogan.data import to_unit_range
 from infogan.errors import InfoGANError
-from infogan.latent import Latent, category_rows_latent, code_latent, sample_latent, traversal_latent
+from infogan.latent import (
+    Latent,
+    LatentSpec,
+    band_labels,
+    category_rows_latent,
+    code_latent,
+    sample_latent,
+    traversal_latent,
+)
 from infogan.networks import InfoGAN
 
 
@@ -44,8 +52,19 @@ def generate_from_inputs(model: InfoGAN, inputs: torch.Tensor, batch_size: int =
 
 
 def sample_grid(model: InfoGAN, seed: int = 0, columns: int = 10) -> tuple[torch.Tensor, int]:
-    """Samples with the first categorical code fixed per row: (images, columns)."""
+    """Samples with one categorical code fixed per row, every code in turn, in bands of at least
+    latent.MIN_ROWS rows (sample_grid_rows names them): (images, columns)."""
     return generate(model, category_rows_latent(model.spec, columns, torch.Generator().manual_seed(seed))), columns
+
+
+def sample_grid_rows(spec: LatentSpec) -> list[str] | None:
+    """What each row of sample_grid fixes ("cat1 = 0"); None without categorical codes."""
+    return band_labels(spec, range(len(spec.categorical)))
+
+
+def traversal_rows(spec: LatentSpec) -> list[str] | None:
+    """What each row of a traversal fixes: the first categorical code's value; None without one."""
+    return band_labels(spec, [0])
 
 
 def code_images(
@@ -58,7 +77,7 @@ def code_images(
 
 
 def traversal(model: InfoGAN, code: int, seed: int = 0, steps: int = 10) -> tuple[torch.Tensor, int]:
-    """Continuous code `code` from -1 to 1 along each row: (images, columns)."""
+    """Continuous code `code` from -1 to 1 along each row (traversal_rows names the rows): (images, columns)."""
     if not 0 <= code < model.spec.continuous:
         raise InfoGANError(f"--code {code} does not exist: the model has {model.spec.continuous} continuous code(s)")
     return generate(model, traversal_latent(model.spec, code, steps, torch.Generator().manual_seed(seed))), steps

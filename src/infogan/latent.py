@@ -16,6 +16,7 @@ from infogan.config import SEED_LIMIT
 from infogan.errors import InfoGANError
 
 CODE_LIMIT = 2.0  # continuous codes set by hand may reach twice the training range [-1, 1], to see G extrapolate
+MIN_ROWS = 8  # rows a picture gives each categorical code: a 2-way code gets 4 bands of 2, not one pair per column
 
 
 @dataclass(frozen=True)
@@ -77,40 +78,62 @@ def sample_latent(
     return Latent(noise, categorical, continuous).to(device)
 
 
-def category_rows_latent(spec: LatentSpec, columns: int, generator: torch.Generator) -> Latent:
-    """Sample-grid latents: row r has the first categorical code fixed to r, columns vary the rest.
+def bands(spec: LatentSpec, codes: Sequence[int]) -> list[int]:
+    """The categorical code of each band of a picture's rows: code c gets enough bands of its K_c values
+    (one row each, fresh latents per band) to fill MIN_ROWS rows."""
+    return [c for c in codes for _ in range(-(-MIN_ROWS // spec.categorical[c]))]
 
-    Each column shares one noise vector and one setting of the other codes across rows, so a row
-    shows what the category changes and a column what it keeps. Without categorical codes the
+
+def band_labels(spec: LatentSpec, codes: Sequence[int]) -> list[str] | None:
+    """ "catI = V" for each row of the bands of `codes`; None without categorical codes (rows of samples)."""
+    if not spec.categorical:
+        return None
+    return [f"cat{c} = {value}" for c in bands(spec, codes) for value in range(spec.categorical[c])]
+
+
+def category_rows_latent(spec: LatentSpec, columns: int, generator: torch.Generator) -> Latent:
+    """Sample-grid latents: for each categorical code in turn, bands of rows where row v fixes the code
+    to v and the columns vary the rest (see bands; band_labels names the rows).
+
+    Within a band each column shares one noise vector and one setting of the other codes across rows,
+    so a row shows what the category changes and a column what it keeps. Without categorical codes the
     grid is 10 rows of independent samples.
     """
-    rows = spec.categorical[0] if spec.categorical else 10
-    column_latent = sample_latent(spec, columns, generator)
-    latent = _repeat_rows(column_latent, rows)  # (rows * columns) latents, row-major
-    if spec.categorical:
-        latent.categorical[:, 0] = torch.arange(rows).repeat_interleave(columns)
-    else:
-        latent.noise = sample_latent(spec, rows * columns, generator).noise
-    return latent
+    if not spec.categorical:  # the other codes shared down each column, as in a band
+        latent = _repeat_rows(sample_latent(spec, columns, generator), 10)
+        latent.noise = sample_latent(spec, 10 * columns, generator).noise
+        return latent
+    parts = []
+    for code in bands(spec, range(len(spec.categorical))):
+        rows = spec.categorical[code]
+        band = _repeat_rows(sample_latent(spec, columns, generator), rows)  # (rows * columns) latents, row-major
+        band.categorical[:, code] = torch.arange(rows).repeat_interleave(columns)
+        parts.append(band)
+    return _concatenate(parts)
 
 
 def traversal_latent(spec: LatentSpec, code: int, steps: int, generator: torch.Generator) -> Latent:
     """Traversal of continuous code `code` from -1 to 1 along each row.
 
-    Rows are the values of the first categorical code (or 10 noise vectors without one); the noise
-    and every other code stay fixed, with the other continuous codes at 0.
+    Rows are the values of the first categorical code, in bands (see bands; band_labels(spec, [0])
+    names them), or 10 noise vectors without one; within a band the noise and every other code stay
+    fixed, with the other continuous codes at 0.
     """
     if not 0 <= code < spec.continuous:
         raise ValueError(f"continuous code {code} does not exist (the model has {spec.continuous})")
-    rows = spec.categorical[0] if spec.categorical else 10
-    base = sample_latent(spec, 1, generator)
-    latent = _repeat_rows(base, rows * steps)
-    latent.continuous.zero_()
-    latent.continuous[:, code] = torch.linspace(-1, 1, steps).repeat(rows)
-    if spec.categorical:
-        latent.categorical[:, 0] = torch.arange(rows).repeat_interleave(steps)
+    if not spec.categorical:
+        latent = _repeat_rows(sample_latent(spec, 1, generator), 10 * steps)
+        latent.noise = sample_latent(spec, 10, generator).noise.repeat_interleave(steps, dim=0)
     else:
-        latent.noise = sample_latent(spec, rows, generator).noise.repeat_interleave(steps, dim=0)
+        parts = []
+        for _ in bands(spec, [0]):
+            rows = spec.categorical[0]
+            band = _repeat_rows(sample_latent(spec, 1, generator), rows * steps)
+            band.categorical[:, 0] = torch.arange(rows).repeat_interleave(steps)
+            parts.append(band)
+        latent = _concatenate(parts)
+    latent.continuous.zero_()
+    latent.continuous[:, code] = torch.linspace(-1, 1, steps).repeat(len(latent) // steps)
     return latent
 
 
@@ -161,6 +184,17 @@ def code_latent(
     latent = _repeat_rows(single, spec.categorical[vary])  # (K, ...): one row per value of the code
     latent.categorical[:, vary] = torch.arange(spec.categorical[vary])
     return latent
+
+
+def seeded_codes(spec: LatentSpec, seed: int) -> tuple[list[int], list[float]]:
+    """The categorical and continuous codes drawn with the noise of `seed` (code_latent's draw): what
+    `infogan sample` takes for the codes not set by hand."""
+    latent = sample_latent(spec, 1, torch.Generator().manual_seed(seed))
+    return latent.categorical[0].tolist(), latent.continuous[0].tolist()
+
+
+def _concatenate(parts: list[Latent]) -> Latent:
+    return Latent(*(torch.cat([getattr(p, name) for p in parts]) for name in ("noise", "categorical", "continuous")))
 
 
 def _repeat_rows(latent: Latent, times: int) -> Latent:

@@ -1,7 +1,7 @@
 """`infogan plot RUN`: curves of a run's metrics log, as one PNG of three panels.
 
 Losses (D and G), the information bound L_I of each code against its maximum H(c), and the
-held-out clustering accuracy/NMI of each categorical code over training.
+clustering accuracy/NMI of each categorical code over training, beside the majority-class rate.
 """
 
 from __future__ import annotations
@@ -55,14 +55,17 @@ def plot_run(run: str | Path, out: str | Path | None = None) -> Path:
             if steps:
                 clustering.plot(steps, values, marker="o", markersize=3, label=f"{name} {metric.upper()}")
                 curves += 1
-    clustering.set(title="held-out clustering", xlabel="step", ylim=(0, 1))
+    steps, majority = series(records, "eval", "cat0_majority")  # the labels', the same for every code
+    if steps:
+        clustering.plot(steps, majority, color="grey", linestyle=":", label="majority class")
+    clustering.set(title="clustering (ACC must clear the majority class)", xlabel="step", ylim=(0, 1))
     if curves:
         clustering.legend(fontsize=8)
     else:
         clustering.text(
             0.5,
             0.5,
-            "no held-out clustering in metrics.jsonl\n(unlabelled data or no categorical code)",
+            "no clustering score in metrics.jsonl\n(unlabelled data or no categorical code)",
             ha="center",
             va="center",
         )

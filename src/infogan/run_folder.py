@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import logging
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -248,4 +249,4 @@ def nonfinite_advice(run: Path, skipping: bool = False) -> str:
     if not steps:
         return f"no checkpoint was written; start again with `--out {run} --overwrite` and {remedies}"
     kept = f"the last good checkpoint ({steps[-1].name}) is kept"
-    return f"{kept}; resume with `infogan train --resume {run}` and {remedies}"
+    return f"{kept}; resume with `infogan train --resume {shlex.quote(str(run))}` and {remedies}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import shlex
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from pathlib import Path
 import torch
 
 from infogan import contrastive, distributed, generate, imsat, precision
-from infogan.config import TrainConfig
+from infogan.config import SNAPSHOT_SHARE, TrainConfig
 from infogan.data import ImageData, batches, load_dataset, to_unit_range
 from infogan.distributed import Processes
 from infogan.errors import InfoGANError, TrainingInterrupted, first_line
@@ -42,7 +43,7 @@ from infogan.run_folder import (
     resume_from_latest,
     save_run_checkpoint,
 )
-from infogan.training_log import LossWindow, Progress, TrainingLog, optional_terms
+from infogan.training_log import LossWindow, Progress, TrainingLog, optional_terms, shown_progress
 from infogan.visualize import save_grid
 
 log = logging.getLogger(__name__)
@@ -221,12 +222,14 @@ def _finite(tensors: list[torch.Tensor]) -> bool:
 
 
 def write_epoch_images(model: InfoGAN, run: Path, epoch: int, seed: int) -> None:
-    """Sample grid and one traversal per continuous code, from latents fixed by the run's seed."""
+    """Sample grid (every categorical code) and one traversal per continuous code, from latents fixed
+    by the run's seed, their rows labelled."""
     images, columns = generate.sample_grid(model, seed)
-    save_grid(images, columns, run / "samples" / f"epoch-{epoch:04d}.png")
+    save_grid(images, columns, run / "samples" / f"epoch-{epoch:04d}.png", generate.sample_grid_rows(model.spec))
     for code in range(model.spec.continuous):
         images, columns = generate.traversal(model, code, seed)
-        save_grid(images, columns, run / "traversals" / f"epoch-{epoch:04d}-cont{code}.png")
+        path = run / "traversals" / f"epoch-{epoch:04d}-cont{code}.png"
+        save_grid(images, columns, path, generate.traversal_rows(model.spec))
 
 
 def train(config: TrainConfig, resume: bool = False, overwrite: bool = False) -> Path:
@@ -247,6 +250,7 @@ def train(config: TrainConfig, resume: bool = False, overwrite: bool = False) ->
                 check_run_folder(run, resume, overwrite)
 
             processes.on_main(claim)
+            held.enter_context(shown_progress())
             return Trainer(config, run, resume, processes, device).fit()
     except NonFiniteUpdate as error:  # no checkpoint follows it: the last good one is kept
         raise InfoGANError(f"{error}: {nonfinite_advice(run, skipping=True)}") from None
@@ -265,31 +269,55 @@ def out_of_memory(error: RuntimeError) -> bool:
     return isinstance(error, torch.OutOfMemoryError) or "can't allocate memory" in str(error)
 
 
+def within_share(snapshot_seconds: float, snapshots: int, elapsed: float, share: float = SNAPSHOT_SHARE) -> bool:
+    """Whether one more snapshot, as long as the past ones on average, keeps all of them within `share`
+    of the `elapsed` seconds (the first one always may)."""
+    expected = snapshot_seconds / snapshots if snapshots else 0.0
+    return snapshot_seconds + expected <= share * elapsed
+
+
 @dataclass(frozen=True)
 class Due:
-    """What follows a step: a log line, a held-out evaluation, the end of the loop, a mid-epoch checkpoint."""
+    """What follows a step: a log line, the end of an epoch, a clustering score, the end of the loop, a
+    snapshot (checkpoint, pictures and clustering score), a checkpoint alone."""
 
     log: bool
+    epoch_end: bool
     evaluate: bool
     end: bool
+    snapshot: bool
     checkpoint: bool
 
 
-def due(config: TrainConfig, position: Position, epoch_batches: int, total_steps: int, stopping: bool) -> Due:
+def due(
+    config: TrainConfig,
+    position: Position,
+    epoch_batches: int,
+    total_steps: int,
+    stopping: bool,
+    since_snapshot: int,
+    share_left: bool,
+) -> Due:
     """The cadence rules in one place, after the step that brought training to `position`.
 
-    Every checkpoint follows a log line, so a non-finite loss stops the run before it is saved; the end
-    of an epoch, of the run or a stop makes its own evaluation and checkpoint (Trainer.end_of_epoch).
+    A snapshot (Trainer.snapshot) comes at the end of the run or a stop, and at the end of an epoch
+    once --snapshot-every steps have passed since the last one, unless snapshots have taken more than
+    SNAPSHOT_SHARE of the session (`share_left` False): a set of 2,000 images has 31-step epochs, and
+    a checkpoint, pictures and a score each time took a fifth of such a run. Every checkpoint follows
+    a log line, so a non-finite loss stops the run before it is saved.
     """
     step = position.step
     saving = config.checkpoint_every > 0 and step % config.checkpoint_every == 0
-    epoch_ends = position.batch_in_epoch == epoch_batches
+    epoch_end = position.batch_in_epoch == epoch_batches
     end = step >= total_steps or stopping
+    snapshot = end or (epoch_end and since_snapshot >= config.snapshot_every and share_left)
     return Due(
-        log=step % config.log_every == 0 or step == total_steps or epoch_ends or saving or stopping,
-        evaluate=bool(config.eval_every) and step % config.eval_every == 0 and not (end or epoch_ends),
+        log=step % config.log_every == 0 or snapshot or saving,  # snapshot: the end, a stop, or an epoch end
+        epoch_end=epoch_end,
+        evaluate=bool(config.eval_every) and step % config.eval_every == 0 and not snapshot,
         end=end,
-        checkpoint=saving and not epoch_ends,
+        snapshot=snapshot,
+        checkpoint=saving and not snapshot,
     )
 
 
@@ -331,23 +359,26 @@ class Trainer:
 
         self.steps_per_epoch = len(self.data) // world_size // config.batch_size
         self.total_steps = config.steps or config.epochs * self.steps_per_epoch
-        spec = self.model.spec
-        self.metrics = TrainingLog(run, config) if processes.is_main else None  # metrics.jsonl, held-out clustering
-        self.window = LossWindow(spec.code_names(), code_entropies(spec), device, optional_terms(config))
-        self.progress = Progress(self.total_steps, self.position.step, processes.is_main)
-        self.last: dict[str, float] = {}  # the last window's mean losses
-        self.train_seconds = 0.0
         if processes.is_main:
             epochs = (self.total_steps - self.position.step) / self.steps_per_epoch
             log.info(
-                "training %d steps (%.1f epochs of %s) on %s in %s (%s)",
+                "training %d steps (%.1f epochs of %s) on %s in %s (%s), from the preset %s",
                 self.total_steps - self.position.step,
                 epochs,
                 self.data.name,
                 device,
                 config.precision,
                 self.precision_reason,
+                config.preset,
             )
+        spec = self.model.spec
+        self.metrics = TrainingLog(run, config, self.data.name) if processes.is_main else None  # metrics.jsonl
+        self.window = LossWindow(spec.code_names(), code_entropies(spec), device, optional_terms(config))
+        self.progress = Progress(self.total_steps, self.position.step, processes.is_main)
+        self.last: dict[str, float] = {}  # the last window's mean losses
+        self.train_seconds = 0.0  # the steps' own time in this session, without what follows them
+        self.started, self.first_step = time.perf_counter(), self.position.step
+        self.last_snapshot, self.snapshots, self.snapshot_seconds = self.position.step, 0, 0.0
 
     def fit(self) -> Path:
         """Epochs of batches until the step budget is spent; SIGINT or SIGTERM stops after the current
@@ -368,27 +399,35 @@ class Trainer:
                     )
                     self.window.add(losses)
                     position.step, position.batch_in_epoch = position.step + 1, position.batch_in_epoch + 1
-                    self.train_seconds += time.perf_counter() - start
-                    self.progress.update()
+                    seconds = time.perf_counter() - start
+                    self.train_seconds += seconds
+                    self.progress.update(seconds)
                     stopping = processes.any(signals.requested is not None)
-                    now = due(config, position, len(order), self.total_steps, stopping)
+                    epoch_end = position.batch_in_epoch == len(order)
+                    since = position.step - self.last_snapshot
+                    # the share is asked (of every process) only when a snapshot is otherwise due
+                    share_left = epoch_end and since >= config.snapshot_every and self.snapshot_share_left()
+                    now = due(config, position, len(order), self.total_steps, stopping, since, share_left)
                     if now.log:  # --- log
                         self.log_window(len(order))
-                    if now.evaluate and self.metrics is not None:  # --- evaluate: held-out clustering
+                    if now.epoch_end:  # --- end of epoch: the next one's permutation, an "epoch" line
+                        self.end_epoch()
+                    if now.evaluate and self.metrics is not None:  # --- evaluate: the clustering score
                         self.metrics.write_clustering(self.model, position.step, self.epochs_done(len(order)))
+                    if now.snapshot:  # --- snapshot: checkpoint, pictures, clustering score
+                        self.snapshot(len(order), epoch_written=now.epoch_end)
+                    elif now.checkpoint:  # --- checkpoint
+                        self.checkpoint()
                     if now.end:
                         break
-                    if now.checkpoint:  # --- checkpoint
-                        self.checkpoint()
-                self.end_of_epoch(len(order))  # --- end of epoch (or of the run, or a stop)
-                stopping = processes.any(signals.requested is not None)  # a signal during the epoch's end
         self.progress.close()
         if self.metrics is not None:
             self.metrics.close()
         if stopping:
             raise TrainingInterrupted(
                 f"stopped by {signals.requested or 'a signal to another process'} after step {position.step} of "
-                f"{self.total_steps}; checkpoint saved: resume with `infogan train --resume {self.run}`",
+                f"{self.total_steps}; checkpoint saved: resume with "
+                f"`infogan train --resume {shlex.quote(str(self.run))}`",
                 signals.number or 15,
             )
         return self.finish()
@@ -414,7 +453,7 @@ class Trainer:
         record.update({f"lr_{k}": opt.param_groups[0]["lr"] for k, opt in self.optimizers.items()})
         record["images_per_s"] = (window.steps + window.skipped) * images_per_step / elapsed
         self.write(record)
-        self.progress.show(record, images_per_step)
+        self.progress.show(record)
         window.reset()
 
     def checkpoint(self) -> None:
@@ -435,36 +474,49 @@ class Trainer:
             record = {"event": "checkpoint", "step": self.position.step, "file": saved.name}
             self.write({**record, "replica_fingerprints": fingerprints})
 
-    def end_of_epoch(self, epoch_batches: int) -> None:
-        """At the end of an epoch (or of the run, or at a stop): checkpoint, images from the fixed latents,
-        an "epoch" line and the held-out clustering."""
+    def end_epoch(self) -> None:
+        """The position moves to the next epoch, whose permutation starts from the batch-order generator's
+        state now (a checkpoint then resumes there exactly); an "epoch" line."""
         position = self.position
-        if position.batch_in_epoch == epoch_batches:
-            position.epoch, position.batch_in_epoch, position.epoch_rng = (
-                position.epoch + 1,
-                0,
-                self.data_rng.get_state(),
-            )
+        position.epoch, position.batch_in_epoch, position.epoch_rng = position.epoch + 1, 0, self.data_rng.get_state()
+        self.write({"event": "epoch", "step": position.step, "epoch": position.epoch, **self.last})
+
+    def snapshot(self, epoch_batches: int, epoch_written: bool) -> None:
+        """Checkpoint, images from the fixed latents and the clustering score (and at the run's end or a
+        stop within an epoch, its "epoch" line); its time counts against SNAPSHOT_SHARE."""
+        start, position = time.perf_counter(), self.position
         self.checkpoint()
         if self.processes.is_main:
             write_epoch_images(self.model, self.run, position.epoch, self.config.seed)
-        self.write({"event": "epoch", "step": position.step, "epoch": position.epoch, **self.last})
+        if not epoch_written:
+            self.write({"event": "epoch", "step": position.step, "epoch": position.epoch, **self.last})
         if self.metrics is not None:
-            self.metrics.write_clustering(self.model, position.step, position.epoch)
+            self.metrics.write_clustering(self.model, position.step, self.epochs_done(epoch_batches))
+        self.last_snapshot, self.snapshot_seconds = position.step, self.snapshot_seconds + time.perf_counter() - start
+        self.snapshots += 1
+
+    def snapshot_share_left(self) -> bool:
+        """within_share for this session so far; every process takes the answer of the slowest (a checkpoint
+        is collective)."""
+        elapsed = time.perf_counter() - self.started
+        return not self.processes.any(not within_share(self.snapshot_seconds, self.snapshots, elapsed))
 
     def finish(self) -> Path:
-        """summary.json: how long, how fast, on what."""
+        """summary.json: how long, how fast, on what. The time is this session's (a resumed run's earlier
+        sessions are not in it), and so is the speed: its steps over its time."""
         if self.processes.is_main:
-            step, world_size = self.position.step, self.processes.world_size
+            step, images_per_step = self.position.step, self.config.batch_size * self.processes.world_size
+            session = step - self.first_step
             summary = {
                 "steps": step,
                 "epochs": step / self.steps_per_epoch,
-                "images_seen": step * self.config.batch_size * world_size,
-                "processes": world_size,
+                "images_seen": step * images_per_step,
+                "processes": self.processes.world_size,
+                "session_steps": session,
                 "train_seconds": self.train_seconds,
-                "images_per_s": step * self.config.batch_size * world_size / self.train_seconds
-                if self.train_seconds
-                else None,
+                "images_per_s": session * images_per_step / self.train_seconds if self.train_seconds else None,
+                "snapshot_seconds": self.snapshot_seconds,
+                "session_seconds": time.perf_counter() - self.started,
                 "data": self.data.name,
                 "data_images": len(self.data),
                 "device": str(self.device),

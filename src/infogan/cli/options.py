@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import math
 import os
 import shutil
@@ -22,16 +23,20 @@ from infogan.config import (
     GROUPS,
     HARDWARE,
     NETWORKS,
+    PHOTO_PRESET,
     PRECISIONS,
     PRESETS,
     SEED_LIMIT,
     SPLITS,
     TrainConfig,
+    default_preset,
     flag,
     preset_config,
 )
 from infogan.errors import InfoGANError
 from infogan.files import check_folder
+
+log = logging.getLogger(__name__)
 
 # Modules that import torch, matplotlib, scipy, scikit-learn or flask are imported inside the commands
 # that use them: `infogan --help` and the parser never wait for them (benchmarks/startup.py).
@@ -132,7 +137,7 @@ def presets_listing() -> str:
     for name, preset in PRESETS.items():
         sets = " ".join(typed(key, value) for key, value in preset.overrides.items())
         rows[name] = f"{preset.reason}." + (f" Sets {sets}." if sets else "")
-    return listing(f"presets (--preset NAME, default {DEFAULT_PRESET}; flags given override them):", rows)
+    return listing(f"presets (--preset NAME; default {DEFAULT_PRESET}, {PHOTO_PRESET} with --dataset folder):", rows)
 
 
 def count(minimum: int, maximum: int) -> Callable[[str], int]:
@@ -273,9 +278,14 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         if "steps" not in given and "epochs" in given:
             given["steps"] = None  # a new epoch budget replaces a step budget
         return TrainConfig.from_dict({**saved.to_dict(), **given, "out": str(args.resume)}).validate()
-    if "out" not in given and args.preset != DEFAULT_PRESET:
-        given["out"] = f"runs/{args.preset}"
-    return preset_config(args.preset, **given)
+    preset = args.preset or default_preset(given.get("dataset"))
+    if args.preset is None and preset != DEFAULT_PRESET:
+        reason = PRESETS[preset].reason
+        log.info("no --preset: --dataset %s starts from the preset %s (%s)", given["dataset"], preset, reason)
+        log.info("for digit-like images (strokes on a plain ground) pass --preset %s instead", DEFAULT_PRESET)
+    if "out" not in given and preset != DEFAULT_PRESET:
+        given["out"] = f"runs/{preset}"
+    return preset_config(preset, **given)
 
 
 def add_device(parser: argparse.ArgumentParser) -> None:

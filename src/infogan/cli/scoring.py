@@ -56,7 +56,7 @@ def command_classifier(args: argparse.Namespace) -> None:
 
 
 def command_evaluate(args: argparse.Namespace) -> None:
-    from infogan.metrics import choose_metrics, evaluate, format_report
+    from infogan.metrics import Report, choose_metrics, evaluate, format_report, merged
     from infogan.run_folder import load_run
 
     metrics = None if args.metrics is None else choose_metrics(args.metrics)  # None: every one that applies
@@ -71,6 +71,9 @@ def command_evaluate(args: argparse.Namespace) -> None:
     options.update(scale=args.scale, classifier_steps=args.classifier_steps)  # the disentanglement metric's
     out_dir = Path(args.out).parent if args.out else None  # pictures go beside the report
     report = evaluate(run, metrics, classifier_cache=args.classifiers, out_dir=out_dir, **options)
+    previous = Report.read(out)
+    if previous is not None:  # the same run at the same step: the metrics not asked for now stay
+        report = merged(previous, report)
     write_text(out, report.to_json())
     if args.json:
         print(report.to_json(), end="")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 from pathlib import Path
 
 from infogan.cli.options import (
@@ -14,10 +15,12 @@ from infogan.cli.options import (
     output_file,
     presets_listing,
 )
-from infogan.config import DEFAULT_PRESET, MAX_SEEDS, PRESETS, RUN_FOLDER
+from infogan.config import DEFAULT_PRESET, MAX_SEEDS, PHOTO_PRESET, PRESETS, RUN_FOLDER
 from infogan.files import check_folder
 
 log = logging.getLogger(__name__)
+
+PRESET_HELP = f"see presets below (default: {DEFAULT_PRESET}; with --dataset folder: {PHOTO_PRESET})"
 
 
 def command_train(args: argparse.Namespace) -> None:
@@ -35,7 +38,7 @@ def command_sweep(args: argparse.Namespace) -> None:
 
     seeds = seed_list(args.seeds)
     config = config_from_args(args)
-    root = args.out or f"runs/sweep-{args.preset}"
+    root = args.out or f"runs/sweep-{config.preset}"
     sweep(config, seeds, args.jobs, root)
     print(root)
 
@@ -47,17 +50,19 @@ def run_summary(run: Path) -> list[str]:
     lines = []
     scores = [record for record in read_metrics(run) if record["event"] == "eval"]
     if scores:
-        accuracies = ", ".join(
-            f"{key.removesuffix('_acc')} {value:.3f}" for key, value in scores[-1].items() if key.endswith("_acc")
-        )
-        lines.append(f"held-out clustering ACC at step {scores[-1]['step']}: {accuracies}")
+        last = scores[-1]
+        codes = [key.removesuffix("_acc") for key in last if key.endswith("_acc")]
+        accuracies = ", ".join(f"{code} {last[f'{code}_acc']:.3f}" for code in codes)
+        majority = f" (majority class: {last[f'{codes[0]}_majority']:.3f})" if f"{codes[0]}_majority" in last else ""
+        lines.append(f"clustering ACC at step {last['step']}, as infogan evaluate scores it: {accuracies}{majority}")
     samples = sorted((run / "samples").glob("epoch-*.png"))
     if samples:
         traversals = sorted((run / "traversals").glob(f"{samples[-1].stem}-cont*.png"))
         lines.append(f"sample grid: {samples[-1]}")
         lines += [f"traversal:   {path}" for path in traversals]
-    lines.append(f"next: infogan evaluate {run}   (scores, confusion matrix, each category's members)")
-    lines.append(f"      infogan explore {run}    (a local web page to steer the codes)")
+    quoted = shlex.quote(str(run))  # the next commands run as printed, whatever the folder's name
+    lines.append(f"next: infogan evaluate {quoted}   (scores, confusion matrix, each category's members)")
+    lines.append(f"      infogan explore {quoted}    (a local web page to steer the codes)")
     return lines
 
 
@@ -81,7 +86,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         description="Train InfoGAN from a preset; every flag given overrides the preset's value.",
         epilog=presets_listing(),
     )
-    train.add_argument("--preset", default=DEFAULT_PRESET, choices=PRESETS, metavar="NAME", help="see presets below")
+    train.add_argument("--preset", choices=PRESETS, metavar="NAME", help=PRESET_HELP)
     groups = add_config_flags(train)
     existing = groups[RUN_FOLDER].add_mutually_exclusive_group()
     existing.add_argument("--resume", metavar="RUN", help="continue RUN from its latest checkpoint")
@@ -97,7 +102,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "skipped, interrupted ones continue from their checkpoint.",
         epilog=presets_listing(),
     )
-    sweep.add_argument("--preset", default=DEFAULT_PRESET, choices=PRESETS, metavar="NAME", help="see presets below")
+    sweep.add_argument("--preset", choices=PRESETS, metavar="NAME", help=PRESET_HELP)
     jobs = add_config_flags(sweep, skip=("seed", "out"))[RUN_FOLDER]
     jobs.add_argument(
         "--seeds",

@@ -24,11 +24,14 @@ HOLDOUT_SEED = 1234  # fixed, so every classifier and every evaluation holds out
 
 @dataclass
 class ImageData:
-    """images: (N, C, H, W) uint8; labels: (N,) int64 or None; name: where they came from."""
+    """images: (N, C, H, W) uint8; labels: (N,) int64 or None; name: where they came from; files: the
+    file of each image (image folders); classes: the name of each label (class subfolders, alphabetical)."""
 
     images: torch.Tensor
     labels: torch.Tensor | None
     name: str
+    files: list[Path] | None = None
+    classes: list[str] | None = None
 
     def __len__(self) -> int:
         return self.images.shape[0]
@@ -75,10 +78,12 @@ def load_dataset(config: TrainConfig, split: str | None = None, data_dir: str | 
             raise InfoGANError(f"--dataset {config.dataset} needs --data DIR, the folder of images")
         root = Path(data_dir)
         celeba = config.dataset == "celeba"
-        files = folder.celeba_files(root, split) if celeba else None
+        listed = folder.celeba_files(root, split) if celeba else folder.list_images(root)
         crop = folder.CELEBA_CROP if celeba else None
-        images, labels = folder.load_folder(root, size, channels, crop, config.skip_bad_images, files)
-        return from_arrays(images, labels, f"{config.dataset} ({root})", size, channels)
+        images, labels, kept = folder.load_folder(root, size, channels, crop, config.skip_bad_images, listed)
+        data = from_arrays(images, labels, f"{config.dataset} ({root})", size, channels)
+        data.files, data.classes = kept, folder.class_names(root, listed) if labels is not None else None
+        return data
     if config.dataset == "dsprites":
         return load_dsprites(data_dir, size, channels)
     raise InfoGANError(f"--dataset {config.dataset} has no loader")

@@ -15,6 +15,7 @@ import os
 import struct
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from itertools import compress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -59,10 +60,19 @@ def list_images(root: Path) -> list[Path]:
     return files
 
 
-def folder_labels(root: Path, files: list[Path]) -> np.ndarray | None:
-    """Class labels from the first-level subfolders when there are at least two, else None."""
+def class_names(root: Path, files: list[Path]) -> list[str] | None:
+    """The first-level subfolders holding every file, when there are at least two, sorted: label i is
+    the i-th name (as torchvision's ImageFolder numbers them); else None."""
     classes = sorted({p.relative_to(root).parts[0] for p in files if len(p.relative_to(root).parts) > 1})
     if len(classes) < 2 or any(len(p.relative_to(root).parts) == 1 for p in files):
+        return None
+    return classes
+
+
+def folder_labels(root: Path, files: list[Path]) -> np.ndarray | None:
+    """Class labels from the first-level subfolders when there are at least two (see class_names), else None."""
+    classes = class_names(root, files)
+    if classes is None:
         return None
     index = {name: i for i, name in enumerate(classes)}
     return np.array([index[p.relative_to(root).parts[0]] for p in files], dtype=np.int64)
@@ -175,8 +185,9 @@ def load_folder(
     crop: int | None = None,
     skip_bad: bool = False,
     files: list[Path] | None = None,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Images (N, H, W, C) uint8 and labels (N,) or None, from a folder (or the given files of it)."""
+) -> tuple[np.ndarray, np.ndarray | None, list[Path]]:
+    """Images (N, H, W, C) uint8, labels (N,) or None, and the N files they came from, from a folder (or
+    the given files of it)."""
     root = Path(root)
     files = files if files is not None else list_images(root)
     labels = folder_labels(root, files)
@@ -191,7 +202,7 @@ def load_folder(
         except InfoGANError as error:  # a full or read-only cache costs the next load a decode, not this one
             log.warning("%s: the images will be decoded again next time", error)
     images, kept = stored
-    return images, (labels[kept] if labels is not None else None)
+    return images, (labels[kept] if labels is not None else None), list(compress(files, kept))
 
 
 def read_cache(cache: Path, files: int, shape: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray] | None:

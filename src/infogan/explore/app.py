@@ -125,6 +125,8 @@ def create_app(run: Run, trusted_hosts: Sequence[str] | None = None) -> Flask:
         if invert not in ("true", "false"):
             raise InfoGANError(f"invert must be true or false, got {invert!r}")
         config = run.config
+        if invert == "true" and not offers_invert(config.channels):
+            raise InfoGANError("invert is for grey models (dark strokes on light paper): this model reads RGB images")
         image = open_upload(upload.read())  # the header only: 413 and 415 come back at once
         with lock:  # decoding is bounded like rendering: one image at a time, so memory stays bounded
             pixels = decode_upload(image, config.image_size, config.channels, invert == "true")  # (C, H, W)
@@ -165,6 +167,7 @@ def describe(run: Run) -> dict[str, Any]:
         "categorical": list(spec.categorical),
         "continuous": spec.continuous,
         "code_names": spec.code_names(),
+        "invert": offers_invert(config.channels),
         "limits": {
             "continuous": CODE_LIMIT,
             "training": 1.0,
@@ -173,6 +176,12 @@ def describe(run: Run) -> dict[str, Any]:
             "upload_formats": list(UPLOAD_FORMATS),
         },
     }
+
+
+def offers_invert(channels: int) -> bool:
+    """Whether uploads may be inverted: dark strokes on light paper are a grey model's (MNIST's light
+    strokes on black), not a photo model's."""
+    return channels == 1
 
 
 def parse_latent(body: Any, spec: LatentSpec) -> tuple[int, list[int], list[float], int | None]:

@@ -18,7 +18,8 @@ from matplotlib.figure import Figure  # pyplot-free: renders with Agg, no displa
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from infogan.data import to_unit_range
+from infogan.config import TrainConfig
+from infogan.data import ImageData, load_dataset, to_unit_range
 from infogan.errors import InfoGANError
 from infogan.files import atomic_write
 from infogan.generate import encode
@@ -26,6 +27,8 @@ from infogan.metrics.registry import EvalContext, Skipped, register
 from infogan.visualize import save_grid
 
 MEMBERS_SHOWN = 12  # real images shown per category in members-catI.png
+SCORED_IMAGES = 10_000  # the clustering score reads at most this many labelled images (all of MNIST's test split)
+SCORED_SEED = 99
 
 
 def _check_assignments(labels: np.ndarray, predictions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -88,14 +91,42 @@ def cluster_accuracy(labels: np.ndarray, predictions: np.ndarray) -> float:
     return matched / len(labels)
 
 
+def majority_rate(labels: np.ndarray) -> float:
+    """The share of the most common label: the ACC of putting every image in one category, so an ACC
+    means something only well above it (chance is 1/K only when the K classes are equally common)."""
+    _, counts = np.unique(_check_assignments(labels, labels)[0], return_counts=True)
+    return float(counts.max() / counts.sum())
+
+
 def clustering_scores(labels: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
-    """Return {"acc", "nmi", "ari"}: matched accuracy, normalised mutual information, adjusted Rand index."""
+    """Return {"acc", "majority", "nmi", "ari"}: matched accuracy beside the majority-class rate it must beat,
+    normalised mutual information, adjusted Rand index."""
     labels, predictions = _check_assignments(labels, predictions)
     return {
         "acc": cluster_accuracy(labels, predictions),
+        "majority": majority_rate(labels),
         "nmi": float(normalized_mutual_info_score(labels, predictions)),
         "ari": float(adjusted_rand_score(labels, predictions)),
     }
+
+
+def scored_images(data: ImageData) -> ImageData:
+    """The images the clustering score is taken on, the same during training and in `infogan evaluate`:
+    all of `data`, or a fixed random SCORED_IMAGES of it when it holds more (ACC to about +-0.5%)."""
+    if len(data) <= SCORED_IMAGES:
+        return data
+    pick = torch.randperm(len(data), generator=torch.Generator().manual_seed(SCORED_SEED))[:SCORED_IMAGES]
+    return ImageData(
+        data.images[pick], data.labels[pick], f"a fixed {SCORED_IMAGES} of the {len(data)} images of {data.name}"
+    )
+
+
+def clustering_data(config: TrainConfig, split: str = "test", data_dir: str | None = None) -> ImageData:
+    """The labelled images a run's codes are scored on (see scored_images); Skipped without labels."""
+    data = load_dataset(config, split, data_dir)
+    if data.labels is None:
+        raise Skipped(f"{data.name} has no labels: pass --data with a labelled source (IDX files, class folders)")
+    return scored_images(data)
 
 
 @register("clustering", "ACC (Hungarian matching), NMI and ARI of each categorical code on labelled real images")
@@ -103,12 +134,11 @@ def clustering(ctx: EvalContext) -> dict[str, float]:
     spec = ctx.run.model.spec
     if not spec.categorical:
         raise Skipped("the model has no categorical code to cluster with")
-    data = ctx.real
-    if data.labels is None:
-        raise Skipped(f"{data.name} has no labels: pass --data with a labelled source (IDX files, class folders)")
+    data = clustering_data(ctx.run.config, ctx.split, ctx.data_dir)
     ctx.notes["clustering"] = f"{len(data)} images of {data.name}"
     logits, _ = encode(ctx.run.model, data.images)
     labels = data.labels.numpy()
+    classes = data.classes or [str(label) for label in range(int(labels.max()) + 1)]
     out: dict[str, float] = {}
     for name, code_logits in zip(spec.code_names(), logits, strict=False):  # categorical codes come first
         predictions = code_logits.argmax(1).numpy()
@@ -116,11 +146,24 @@ def clustering(ctx: EvalContext) -> dict[str, float]:
             out[f"{name}_{key}"] = value
         order = matched_order(labels, predictions, code_logits.shape[1])
         path = ctx.output_folder / f"confusion-{name}.png"
-        plot_confusion(labels, predictions, order, path, f"{name}: ACC {out[f'{name}_acc']:.3f}")
+        title = f"{name}: ACC {out[f'{name}_acc']:.3f} (majority class {out[f'{name}_majority']:.3f})"
+        plot_confusion(labels, predictions, order, path, title, classes)
         members = ctx.output_folder / f"members-{name}.png"
-        save_grid(category_members(data.images, predictions, order, ctx.seed), MEMBERS_SHOWN, members)
+        rows = member_rows(name, order, best_mapping(labels, predictions), classes)
+        save_grid(category_members(data.images, predictions, order, ctx.seed), MEMBERS_SHOWN, members, rows)
         ctx.files += [path, members]
     return out
+
+
+def member_rows(name: str, order: list[int], mapping: dict[int, int], classes: list[str]) -> list[str]:
+    """The label of each row of members-catI.png, in `order`: "cat0 = 3 -> male" (the class the
+    category is matched to), or "cat0 = 4, unmatched"."""
+    return [
+        f"{name} = {category} -> {classes[mapping[category]]}"
+        if category in mapping
+        else f"{name} = {category}, unmatched"
+        for category in order
+    ]
 
 
 def matched_order(labels: np.ndarray, predictions: np.ndarray, clusters: int) -> list[int]:
@@ -149,9 +192,11 @@ def category_members(images: torch.Tensor, predictions: np.ndarray, order: list[
     return torch.cat(rows)
 
 
-def plot_confusion(labels: np.ndarray, predictions: np.ndarray, order: list[int], path: Path, title: str) -> None:
-    """Confusion matrix with the categories (rows) in `order`; columns are the labels."""
-    classes, clusters = int(labels.max()) + 1, len(order)
+def plot_confusion(
+    labels: np.ndarray, predictions: np.ndarray, order: list[int], path: Path, title: str, names: list[str]
+) -> None:
+    """Confusion matrix with the categories (rows) in `order`; columns are the labels, named `names`."""
+    classes, clusters = len(names), len(order)
     counts = confusion_matrix(labels, predictions, clusters, classes)  # (clusters, classes)
     figure = Figure(figsize=(1 + 0.45 * classes, 1 + 0.45 * clusters))
     axes = figure.subplots()
@@ -161,7 +206,7 @@ def plot_confusion(labels: np.ndarray, predictions: np.ndarray, order: list[int]
             value = counts[cluster, column]
             colour = "white" if value > counts.max() / 2 else "black"
             axes.text(column, row, str(value), ha="center", va="center", fontsize=7, color=colour)
-    axes.set_xticks(range(classes))
+    axes.set_xticks(range(classes), names, rotation=90 if max(map(len, names)) > 3 else 0)
     axes.set_yticks(range(clusters), [str(c) for c in order])
     axes.set_xlabel("label")
     axes.set_ylabel("category of the code")

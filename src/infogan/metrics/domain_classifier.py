@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,29 +171,35 @@ def save_classifier(classifier: Classifier, cache: str | Path | None = None) -> 
 CLASSIFIER_KEYS = ("network", "channels", "classes", "test_accuracy", "split_note", "key")
 
 
+def classifier_command(
+    config: TrainConfig, data_dir: str | None = None, cache: str | Path | None = None, retrain: bool = False
+) -> str:
+    """The `infogan classifier` line that trains (or, with `retrain`, replaces) the classifier
+    `load_classifier` looks for, runnable as printed: every option of the cache key (the folder resolved,
+    as the key is) and the cache folder."""
+    words = ["infogan", "classifier", "--dataset", config.dataset]
+    folder = data_dir or config.data_dir
+    if folder:
+        words += ["--data", str(Path(folder).resolve())]
+    words += ["--image-size", str(config.image_size), "--channels", str(config.channels)]
+    if cache:
+        words += ["--cache", str(cache)]
+    return shlex.join([*words, *(["--retrain"] if retrain else [])])
+
+
 def load_classifier(config: TrainConfig, data_dir: str | None = None, cache: str | Path | None = None) -> Classifier:
     """The cached classifier of this data source; InfoGANError saying how to train it when there is none,
     or how to train it again when the cached file does not load."""
     key = cache_key(config, data_dir)
     path = classifier_path(key, cache)
     if not path.is_file():
-        command = train_command(config, data_dir, cache)
-        raise InfoGANError(f"no domain classifier for {key} in {path.parent}: train it with {command}")
+        command = classifier_command(config, data_dir, cache)
+        raise InfoGANError(f"no domain classifier for {key} in {path.parent}: train it with `{command}`")
     try:
         state = load_checkpoint(path, required=CLASSIFIER_KEYS)
         network = LeNet(state["channels"], state["classes"])
         network.load_state_dict(state["network"])
     except (InfoGANError, RuntimeError, TypeError) as error:  # RuntimeError, TypeError: weights of another network
-        command = train_command(config, data_dir, cache, retrain=True)
-        raise InfoGANError(f"{error}: train it again with {command}") from None
+        command = classifier_command(config, data_dir, cache, retrain=True)
+        raise InfoGANError(f"{error}: train it again with `{command}`") from None
     return Classifier(network.eval(), key, state["test_accuracy"], state["split_note"])
-
-
-def train_command(config: TrainConfig, data_dir: str | None, cache: str | Path | None, retrain: bool = False) -> str:
-    """The `infogan classifier` command that trains this data source's classifier into `cache`."""
-    flags = [f"--dataset {config.dataset}"]
-    flags += [f"--data {data_dir or config.data_dir}"] if (data_dir or config.data_dir) else []
-    flags += [f"--image-size {config.image_size}"] if config.image_size != 28 else []
-    flags += [f"--channels {config.channels}"] if config.channels != 1 else []
-    flags += [f"--cache {cache}"] if cache else []
-    return f"`infogan classifier {' '.join(flags)}{' --retrain' if retrain else ''}`"

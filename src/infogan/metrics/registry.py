@@ -16,7 +16,6 @@ from pathlib import Path
 
 import torch
 
-from infogan.data import ImageData, load_dataset
 from infogan.generate import generate
 from infogan.latent import Latent, sample_latent
 from infogan.run_folder import Run
@@ -66,16 +65,12 @@ class EvalContext:
     scale: float = 1.0  # disentanglement: sample sizes times this
     classifier_steps: int | None = None  # disentanglement: the shape classifier's batches (default: Budget's)
     notes: dict[str, str] = field(default_factory=dict)  # metric -> what data it used
+    caveats: dict[str, str] = field(default_factory=dict)  # metric -> why its figures may not mean what they seem
     files: list[Path] = field(default_factory=list)  # pictures written
 
     @property
     def output_folder(self) -> Path:
         return Path(self.out_dir or self.run.directory)
-
-    @functools.cached_property
-    def real(self) -> ImageData:
-        """The evaluation split; a source with one split gives all its images (the model saw them unlabelled)."""
-        return load_dataset(self.run.config, self.split, self.data_dir)
 
     @functools.cached_property
     def latent(self) -> Latent:

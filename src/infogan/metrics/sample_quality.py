@@ -26,6 +26,8 @@ from infogan.metrics.registry import EvalContext, Skipped, register
 
 log = logging.getLogger(__name__)
 
+TRUSTED_ACCURACY = 0.9  # a domain classifier below this on its test part: its features are read with a caveat
+
 
 def _check_features(features: np.ndarray, name: str, min_rows: int) -> np.ndarray:
     """Return features as a float64 (n, d) array with n >= min_rows, or raise naming the problem."""
@@ -184,6 +186,27 @@ def quality(classifier: Classifier, reference: torch.Tensor, images: torch.Tenso
     return out
 
 
+def weak_features(test_accuracy: float, model: dict[str, float], real: dict[str, float]) -> str | None:
+    """Why these figures cannot be read, or None: a domain classifier below TRUSTED_ACCURACY on its test
+    part, or samples that score better than real images (an FD under the real-vs-real floor, a precision
+    above that of real images), which a feature space that cannot tell images apart gives any samples."""
+    reasons = []
+    if test_accuracy < TRUSTED_ACCURACY:
+        reasons.append(f"the domain classifier reaches only {test_accuracy:.2f} test accuracy")
+    if model["fd"] < real["fd"]:
+        reasons.append(f"the FD of the samples ({model['fd']:.3g}) is below the real-vs-real floor ({real['fd']:.3g})")
+    if model["precision"] > real["precision"]:
+        reasons.append(
+            f"their precision ({model['precision']:.2f}) is above that of real images ({real['precision']:.2f})"
+        )
+    if not reasons:
+        return None
+    return (
+        f"{'; '.join(reasons)}: its feature space barely tells these images apart, so FD, precision, recall and "
+        "the classifier score say little about the samples here; judge them by the pictures"
+    )
+
+
 @register("sample_quality", "Frechet distance, precision/recall (k=3), classifier score in a domain classifier's space")
 def sample_quality(ctx: EvalContext) -> dict[str, float]:
     config = ctx.run.config
@@ -201,6 +224,9 @@ def sample_quality(ctx: EvalContext) -> dict[str, float]:
     )
     model = quality(classifier, test, ctx.generated[:count])
     real = quality(classifier, test, train)
+    caveat = weak_features(classifier.test_accuracy, model, real)
+    if caveat is not None:
+        ctx.caveats["sample_quality"] = caveat
     return {
         "classifier_test_acc": classifier.test_accuracy,
         **model,

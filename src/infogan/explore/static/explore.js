@@ -232,6 +232,7 @@ async function start() {
   state.model = await response.json();
   $("model-info").textContent = describeModel(state.model);
   $("seed").max = String(state.model.limits.seed - 1);
+  $("invert-option").hidden = !state.model.invert; // grey models only: a photo has no strokes to invert
   state.model.categorical.forEach((size, i) => addCategorical(categoricalNames()[i], size));
   continuousNames().forEach((name) => addContinuous(name, state.model.limits.continuous));
   $("seed").addEventListener("input", scheduleRender);
