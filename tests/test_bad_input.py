@@ -462,7 +462,8 @@ def test_a_damaged_cached_classifier_says_to_retrain(content, problem, tmp_path,
     path = cache / CLASSIFIER
     content(path) if callable(content) else path.write_bytes(content)
     line = fails(["classifier", "--cache", str(cache)], capsys, problem)
-    assert f"train it again with `infogan classifier --dataset mnist --cache {cache} --retrain`" in line
+    command = f"infogan classifier --dataset mnist --image-size 28 --channels 1 --cache {cache} --retrain"
+    assert f"train it again with `{command}`" in line
     assert "weights_only" not in line and "\x1b" not in line
 
 
@@ -476,7 +477,11 @@ def test_evaluate_skips_a_damaged_classifier_saying_how_to_retrain(existing_run,
     argv = ["evaluate", str(existing_run), "--classifiers", str(tmp_path), "--metrics", "sample_quality"]
     main([*argv, "--samples", "10", "--out", str(out)])
     reason = json.loads(out.read_text())["skipped"]["sample_quality"]
-    assert "is empty (0 bytes" in reason and f"--data {config.data_dir} --cache {tmp_path} --retrain`" in reason
+    data = Path(config.data_dir).resolve()
+    assert (
+        "is empty (0 bytes" in reason
+        and f"--data {data} --image-size 28 --channels 1 --cache {tmp_path} --retrain`" in reason
+    )
 
 
 @pytest.mark.parametrize("damage", ["zero-bytes", "garbage", "truncated", "other-arrays"])
@@ -485,13 +490,13 @@ def test_a_damaged_folder_cache_is_decoded_again_with_a_warning(damage, tmp_path
     from infogan.data.folder import cache_key, list_images, load_folder
 
     write_images(tmp_path / "imgs", 3, (40, 30))
-    first, _ = load_folder(tmp_path / "imgs", 16, 3)
+    first, _, _ = load_folder(tmp_path / "imgs", 16, 3)
     cache = cache_dir("folders") / f"{cache_key(list_images(tmp_path / 'imgs'), 16, 3, None)}.npz"
     if damage == "other-arrays":  # a valid file that does not fit: it would be wrong images, not an error
         np.savez(cache, images=np.zeros((3, 8, 8, 3), np.uint8), kept=np.ones(3, bool))
     else:
         cache.write_bytes({"zero-bytes": b"", "garbage": b"PK\x03\x04 garbage"}.get(damage, cache.read_bytes()[:300]))
-    images, _ = load_folder(tmp_path / "imgs", 16, 3)
+    images, _, _ = load_folder(tmp_path / "imgs", 16, 3)
     assert np.array_equal(images, first)
     assert "do not load" in caplog.text and "decoding the images again" in caplog.text
     caplog.clear()
@@ -561,7 +566,7 @@ def test_exif_orientation_is_applied(suffix, orientation, tmp_path):
     Image.fromarray(pixels).save(tmp_path / f"photo{suffix}", exif=exif)
     with Image.open(tmp_path / f"photo{suffix}") as stored:  # the pixels as stored (JPEG: as decoded)
         upright = np.asarray(stored.convert("RGB").transpose(getattr(Image.Transpose, ORIENTED[orientation])))
-    images, _ = load_folder(tmp_path, 32, 3)
+    images, _, _ = load_folder(tmp_path, 32, 3)
     assert np.array_equal(images[0], upright)
 
 
@@ -589,7 +594,7 @@ def test_sixteen_bit_images_are_scaled_not_clipped(mode, suffix, tmp_path):
     else:  # Pillow writes no 16-bit colour PNG
         (tmp_path / "grey.png").write_bytes(png16(8, 8, {"LA;16": 2, "RGB;16": 3, "RGBA;16": 4}[mode], 32768))
     for channels in (1, 3):
-        images, _ = load_folder(tmp_path, 8, channels)
+        images, _, _ = load_folder(tmp_path, 8, channels)
         assert images.shape == (1, 8, 8, channels) and (images == 128).all(), np.unique(images)
 
 
