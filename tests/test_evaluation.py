@@ -17,6 +17,7 @@ from infogan.latent import LatentSpec, sample_latent
 from infogan.losses import code_entropies
 from infogan.metrics import METRICS, choose_metrics
 from infogan.metrics.clustering import category_members
+from infogan.metrics.image_properties import PROPERTIES
 from infogan.metrics.information import information_bounds
 
 
@@ -105,10 +106,12 @@ def test_evaluate_reports_every_field(trained, mnist_dir, capsys):
     expected |= {f"{kind}_{code}" for kind in ("mi", "h") for code in ("cat0", "cont0", "cont1")}
     quality = ("fd", "precision", "recall", "classifier_score")
     expected |= {"classifier_test_acc", *quality, *(f"real_{k}" for k in quality)}
+    expected |= {"codes_named", "cont0_rho_chance", "cont1_rho_chance"}
+    expected |= {f"{code}_{kind}_{p}" for code in ("cont0", "cont1") for kind in ("rho", "change") for p in PROPERTIES}
     assert set(report["values"]) == expected
     assert all(math.isfinite(v) for v in report["values"].values())
     assert report["values"]["h_cat0"] == pytest.approx(math.log(10))
-    assert set(report["notes"]) == {"clustering", "information", "sample_quality"}
+    assert set(report["notes"]) == {"clustering", "codes", "information", "sample_quality"}
     assert (run / "confusion-cat0.png").is_file() and (run / "evaluation.json").is_file()
     members = Image.open(run / "members-cat0.png")  # 12 images x 10 categories, each row labelled
     assert members.height == 10 * 30 + 2 and members.width > 12 * 30 + 2

@@ -271,14 +271,17 @@ def check_resumable(saved: TrainConfig, config: TrainConfig) -> None:
             )
 
 
+RENAMED_OPTIONS = {"amp": "precision"}  # an option of older config.json files and checkpoints -> today's
+
+
 def _renamed(values: dict[str, Any]) -> dict[str, Any]:
-    """Options of older config.json files and checkpoints under today's names: amp (true/false) became
-    precision (bf16/float32)."""
+    """Options of older config.json files and checkpoints under today's names (RENAMED_OPTIONS): amp
+    (true/false) became precision (bf16/float32)."""
     if "amp" not in values:
         return values
     values = dict(values)
     amp = values.pop("amp")
-    if "precision" not in values:
+    if RENAMED_OPTIONS["amp"] not in values:
         values["precision"] = "bf16" if amp is True else "float32" if amp is False else amp  # a wrong type: refused
     return values
 
