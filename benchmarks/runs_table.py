@@ -1,5 +1,6 @@
-"""A markdown table of finished runs: precision, training time, held-out ACC and, with --codes, what each
-continuous code does (the `codes` metric), for the results pages (docs/results/precision.md, mnist-codes.md).
+"""A markdown table of finished runs: precision, training time, the last clustering ACC training scored
+and, with --codes, what each continuous code does (the `codes` metric), for the results pages
+(docs/results/precision.md, mnist-codes.md).
 
 Times are the runs' own train_seconds (training steps only) and are comparable only between runs that
 trained side by side on the same machine. --codes evaluates each run once and keeps the report in
@@ -21,8 +22,9 @@ from infogan.plot import read_metrics
 from infogan.run_folder import load_run
 
 
-def held_out_accuracy(run: Path) -> tuple[int, float]:
-    """The last clustering evaluation training wrote: (step, ACC of the first categorical code)."""
+def last_accuracy(run: Path) -> tuple[int, float]:
+    """The last clustering score training wrote (on the images `infogan evaluate` scores by default, which
+    for a one-split source the run trained on): (step, ACC of the first categorical code)."""
     scores = [record for record in read_metrics(run) if record["event"] == "eval"]
     return scores[-1]["step"], scores[-1]["cat0_acc"]
 
@@ -55,7 +57,7 @@ def main() -> None:
     args = parser.parse_args()
 
     codes = max(json.loads((run / "config.json").read_text())["continuous"] for run in args.runs) if args.codes else 0
-    header = ["run", "precision", "steps", "train s", "images/s", "held-out ACC"]
+    header = ["run", "precision", "steps", "train s", "images/s", "ACC"]
     header += [f"cont{i}" for i in range(codes)] + (["named"] if codes else [])
     print("| " + " | ".join(header) + " |")
     print("|" + " --- |" * len(header))
@@ -64,7 +66,7 @@ def main() -> None:
         config = json.loads((run / "config.json").read_text())
         summary = json.loads((run / "summary.json").read_text())
         precision = config.get("precision", "bf16" if config.get("amp") else "float32")
-        step, accuracy = held_out_accuracy(run)
+        step, accuracy = last_accuracy(run)
         accuracies.setdefault(precision, []).append(accuracy)
         row = [run.name, precision, str(step), f"{summary['train_seconds']:.0f}", f"{summary['images_per_s']:.0f}"]
         row.append(f"{accuracy:.3f}")
@@ -73,7 +75,7 @@ def main() -> None:
             row += [*code_cells(report, config["continuous"]), f"{report['values']['codes_named']:.0f}"]
         print("| " + " | ".join(row) + " |")
     for precision, values in accuracies.items():
-        print(f"median held-out ACC, {precision}: {statistics.median(values):.3f} over {len(values)} run(s)")
+        print(f"median ACC, {precision}: {statistics.median(values):.3f} over {len(values)} run(s)")
 
 
 if __name__ == "__main__":
