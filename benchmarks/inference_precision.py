@@ -1,5 +1,6 @@
-"""Should inference follow a run's training precision? On a trained run: the held-out clustering ACC of Q's
-reading in float32 and under bf16 autocast, and the time to encode the held-out images and to generate
+"""Should inference follow a run's training precision? On a trained run: the clustering ACC of Q's reading of
+the labelled test part (a one-split source's fixed 20%, which the run saw unlabelled) in float32 and
+under bf16 autocast, and the time to encode those images and to generate
 10,000 samples in each (one process, alternating, so the ratio holds on a loaded machine).
 
     python benchmarks/inference_precision.py runs/mnist-bf16-s0
@@ -30,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
 
     run = load_run(args.run, "cpu")
-    held_out = labelled_splits(run.config).test
+    test_part = labelled_splits(run.config).test
     latent = sample_latent(run.model.spec, args.samples, torch.Generator().manual_seed(0))
     modes = {"float32": contextlib.nullcontext, "bf16": lambda: torch.autocast("cpu", torch.bfloat16)}
     seconds: dict[str, dict[str, list[float]]] = {mode: {"encode": [], "generate": []} for mode in modes}
@@ -39,13 +40,13 @@ def main() -> None:
         for mode, context in modes.items():
             with context():
                 start = time.perf_counter()
-                logits, _ = encode(run.model, held_out.images)
+                logits, _ = encode(run.model, test_part.images)
                 seconds[mode]["encode"].append(time.perf_counter() - start)
                 start = time.perf_counter()
                 generate(run.model, latent)
                 seconds[mode]["generate"].append(time.perf_counter() - start)
-            accuracy[mode] = cluster_accuracy(held_out.labels.numpy(), logits[0].argmax(1).numpy())
-    print(f"run {args.run} (trained in {run.config.precision}), {len(held_out)} held-out images, threads "
+            accuracy[mode] = cluster_accuracy(test_part.labels.numpy(), logits[0].argmax(1).numpy())
+    print(f"run {args.run} (trained in {run.config.precision}), {len(test_part)} test images, threads "
           f"{torch.get_num_threads()}")  # fmt: skip
     for mode in modes:
         encode_s, generate_s = (float(np.median(seconds[mode][k])) for k in ("encode", "generate"))
