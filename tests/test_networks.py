@@ -44,9 +44,9 @@ def test_spectral_norm_option():
 
 def test_every_network_name_has_a_layout():
     from infogan.config import NETWORKS
-    from infogan.networks import FC_UNITS
+    from infogan.networks import LAYOUTS
 
-    assert set(FC_UNITS) == set(NETWORKS)
+    assert set(LAYOUTS) == set(NETWORKS)
 
 
 def test_infogan_crs_discriminator_has_no_batch_norm_and_spectral_norm_in_every_layer():
@@ -65,3 +65,25 @@ def test_the_default_discriminator_keeps_its_batch_norm_layout():
     keys = set(model.state_dict())
     assert "trunk.conv.3.running_mean" in keys and "q_head.net.1.running_mean" in keys
     assert "d_head.weight" in keys and "trunk.conv.0.weight_orig" in keys
+
+
+def test_the_papers_celeba_layers():
+    """Appendix C's CelebA table: G FC 2x2x448 BN -> deconv 256 BN -> 128 -> 64 -> 3 tanh; D conv 64 -> 128 BN
+    -> 256 BN -> FC; Q FC 128 BN -> the codes; 228 inputs (128 noise, ten 10-way codes)."""
+    from torch import nn
+
+    model = InfoGAN(LatentSpec(128, (10,) * 10, 0), 32, 3, network="paper-celeba")
+    fc = [m for m in model.generator.fc if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in fc] == [(228, 2 * 2 * 448)]
+    deconvs = [m for m in model.generator.deconv if isinstance(m, nn.ConvTranspose2d)]
+    assert [m.out_channels for m in deconvs] == [256, 128, 64, 3]
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in model.generator.deconv) == 1
+    convs = [m for m in model.trunk.conv if isinstance(m, nn.Conv2d)]
+    assert [m.out_channels for m in convs] == [64, 128, 256]
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in model.trunk.conv) == 2
+    assert len(model.trunk.fc) == 0 and model.d_head.in_features == 4 * 4 * 256
+    assert model.q_head.net[0].in_features == 4096 and model.q_head.net[-1].out_features == 100
+    images = model.generator(torch.rand(5, 228))
+    assert images.shape == (5, 3, 32, 32)
+    logits, (codes, _, _) = model.discriminate(images)
+    assert logits.shape == (5,) and [c.shape for c in codes] == [(5, 10)] * 10

@@ -32,7 +32,9 @@ SPLITS = ("train", "test")
 DEVICES = ("auto", "cpu", "cuda")
 COMPILE_MODES = ("none", "default", "reduce-overhead", "max-autotune")
 PRECISIONS = ("auto", "float32", "bf16")  # precision.py's; named here so that the command line needs no torch
-NETWORKS = ("paper", "small")  # the layouts of networks.py; named here so that the command line needs no torch
+# the layouts of networks.py and the image sizes each exists for; named here so that the command line needs no torch
+NETWORK_SIZES = {"paper": (28, 32, 64), "small": (64,), "paper-celeba": (32,)}
+NETWORKS = tuple(NETWORK_SIZES)
 
 
 FLAG_NAMES = {"data_dir": "data"}  # fields whose flag is not simply the field name
@@ -71,7 +73,12 @@ class TrainConfig:
     noise: int = option(62, "length of the noise z ~ U(-s, s)", CODES)
     categorical: tuple[int, ...] = option((10,), "sizes of the categorical codes", CODES)
     continuous: int = option(2, "number of continuous codes ~ U(-1, 1)", CODES)
-    network: str = option("paper", "paper: the paper's networks (DCGAN's at 64x64); small: InfoGAN-CR's", MODEL)
+    network: str = option(
+        "paper",
+        "paper: the paper's MNIST networks (DCGAN's with its 1024-unit layers at 64x64); small: InfoGAN-CR's "
+        "(64x64); paper-celeba: the paper's CelebA table (32x32)",
+        MODEL,
+    )
     info_weight_cat: float = option(1.0, "lambda of the categorical codes' L_I", MODEL)
     info_weight_cont: float = option(0.1, "lambda of the continuous codes' L_I (keeps the scales comparable)", MODEL)
     info_trains_trunk: bool = option(True, "L_I also trains D's shared trunk, in the D step (authors' code)", MODEL)
@@ -179,7 +186,11 @@ class TrainConfig:
                 "needs a categorical code",
             ),
             (self.network in NETWORKS, "network", f"must be one of {', '.join(NETWORKS)}"),
-            (self.network == "paper" or self.image_size == 64, "network", "small exists for --image-size 64 only"),
+            (
+                self.image_size in NETWORK_SIZES.get(self.network, (self.image_size,)),
+                "network",
+                f"exists for --image-size {' or '.join(map(str, NETWORK_SIZES.get(self.network, ())))} only",
+            ),
             (self.cr_weight >= 0, "cr_weight", "must be 0 (off) or more"),
             (1 <= self.g_steps <= 10, "g_steps", "must be 1 to 10"),
             (self.cr_weight == 0 or self.continuous >= 2, "cr_weight", "needs --continuous 2 or more"),
@@ -359,7 +370,22 @@ PRESETS: dict[str, Preset] = {
         {"dataset": "fashion-mnist", "out": "runs/fashion-mnist"},
     ),
     "celeba": Preset(
-        "paper, CelebA: 64x64 RGB crops, 128 noise, ten 10-way categorical codes",
+        "paper, CelebA (appendix C): 32x32 RGB face crops, 128 noise, ten 10-way categorical codes, the paper's "
+        "CelebA networks (G: FC 2x2x448 -> 256 -> 128 -> 64 -> 3; D: 64 -> 128 -> 256, no 1024-unit layer)",
+        {
+            "dataset": "celeba",
+            "image_size": 32,
+            "channels": 3,
+            "network": "paper-celeba",
+            "noise": 128,
+            "categorical": (10,) * 10,
+            "continuous": 0,
+            "out": "runs/celeba",
+        },
+    ),
+    "celeba-64": Preset(
+        "CelebA at 64x64 as reimplementations show it: DCGAN networks with the 1024-unit layers, 128 noise, "
+        "ten 10-way categorical codes",
         {
             "dataset": "celeba",
             "image_size": 64,
@@ -367,7 +393,7 @@ PRESETS: dict[str, Preset] = {
             "noise": 128,
             "categorical": (10,) * 10,
             "continuous": 0,
-            "out": "runs/celeba",
+            "out": "runs/celeba-64",
         },
     ),
     "dsprites": Preset(

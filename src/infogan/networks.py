@@ -1,7 +1,7 @@
 """InfoGAN networks: generator G(z, c), discriminator trunk shared by D's head and Q's head.
 
 28x28 networks follow the paper's appendix (MNIST); 64x64 ones are DCGAN networks with the same
-1024-unit fully connected layers (faces, dSprites). Read top to bottom: Generator, Trunk, the two
+1024-unit fully connected layers (faces, dSprites); `paper-celeba` is the paper's CelebA table at 32x32. Read top to bottom: Generator, Trunk, the two
 heads, then the InfoGAN container that holds them.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import typing
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -20,46 +21,84 @@ from infogan.latent import LatentSpec
 if typing.TYPE_CHECKING:
     from infogan.config import TrainConfig
 
-# image size -> (spatial size after the fully connected layers, channels of each stride-2 stage in G)
-ARCHITECTURES: dict[int, tuple[int, tuple[int, ...]]] = {
-    28: (7, (128, 64)),  # paper: FC 7x7x128 -> deconv 64 -> deconv C
-    32: (8, (128, 64)),
-    64: (4, (512, 256, 128, 64)),  # DCGAN: 4x4x512 -> 256 -> 128 -> 64 -> C
+@dataclass(frozen=True)
+class Layout:
+    """The shape of one network family at one image size.
+
+    base: spatial size after G's fully connected layers; widths: channels of G's stride-2 stages;
+    units: width of G's first and D's last fully connected layer (None: no such layer, as in the paper's
+    CelebA table); g_norm: G's stride-2 stages followed by batch norm (the rest have none);
+    d_widths: channels of D's stride-2 convolutions (default: G's mirrored).
+    """
+
+    base: int
+    widths: tuple[int, ...]
+    units: int | None
+    g_norm: int | None = None
+    d_widths: tuple[int, ...] | None = None
+
+    @property
+    def d_channels(self) -> tuple[int, ...]:
+        return self.d_widths or self.widths[::-1]
+
+    @property
+    def d_base(self) -> int:
+        """D's spatial size after its convolutions."""
+        return self.base * 2 ** (len(self.widths) - len(self.d_channels))
+
+    @property
+    def features(self) -> int:
+        """Length of the trunk's output, which D's and Q's heads read."""
+        return self.units or self.d_base**2 * self.d_channels[-1]
+
+
+# network name -> image size -> layout; the names are config.NETWORKS
+LAYOUTS: dict[str, dict[int, Layout]] = {
+    "paper": {
+        28: Layout(7, (128, 64), 1024),  # the paper's MNIST table: FC 1024, FC 7x7x128 -> deconv 64 -> deconv C
+        32: Layout(8, (128, 64), 1024),
+        64: Layout(4, (512, 256, 128, 64), 1024),  # DCGAN: 4x4x512 -> 256 -> 128 -> 64 -> C, with FC 1024
+    },
+    # Lin et al.'s (InfoGAN-CR) dSprites widths: FC 128 -> 4x4x64 -> 64 -> 32 -> 32 -> C, D mirroring them;
+    # about a tenth of DCGAN's FLOPs at 64x64, which is what makes dSprites trainable on a CPU.
+    "small": {64: Layout(4, (64, 64, 32, 32), 128)},
+    # the paper's CelebA table (appendix C): G: FC 2x2x448 BN -> deconv 256 BN -> 128 -> 64 -> 3, batch norm
+    # after the first deconvolution only; D: conv 64 -> 128 BN -> 256 BN -> FC (no 1024-unit layer); Q: FC 128
+    "paper-celeba": {32: Layout(2, (448, 256, 128, 64), None, g_norm=1, d_widths=(64, 128, 256))},
 }
-# Lin et al.'s (InfoGAN-CR) dSprites widths: FC 128 -> 4x4x64 -> 64 -> 32 -> 32 -> C, D mirroring them; about
-# a tenth of DCGAN's FLOPs at 64x64, which is what makes dSprites trainable on a CPU.
-SMALL_ARCHITECTURES: dict[int, tuple[int, tuple[int, ...]]] = {64: (4, (64, 64, 32, 32))}
-FC_UNITS = {"paper": 1024, "small": 128}  # width of G's first and D's last fully connected layer, per config.NETWORKS
 LEAK = 0.1  # the paper's leaky ReLU slope
 
 
-def architecture(image_size: int, network: str = "paper") -> tuple[int, tuple[int, ...], int]:
-    """(spatial size after G's fully connected layers, channels of G's stride-2 stages, FC units)."""
-    table = SMALL_ARCHITECTURES if network == "small" else ARCHITECTURES
-    if network not in FC_UNITS or image_size not in table:
+def architecture(image_size: int, network: str = "paper") -> Layout:
+    """The layout of `network` at `image_size`, or a ValueError naming the sizes it exists for."""
+    if network not in LAYOUTS or image_size not in LAYOUTS[network]:
         raise ValueError(f"no {network!r} network for {image_size}x{image_size} images")
-    base, widths = table[image_size]
-    return base, widths, FC_UNITS[network]
+    return LAYOUTS[network][image_size]
 
 
 class Generator(nn.Module):
-    """G: FC 1024 BN ReLU -> FC s*s*C0 BN ReLU -> (deconv 4x4/2 BN ReLU)* -> deconv 4x4/2 tanh (FC 128 if small)."""
+    """G: FC 1024 BN ReLU -> FC s*s*C0 BN ReLU -> (deconv 4x4/2 BN ReLU)* -> deconv 4x4/2 tanh (FC 128 if small;
+    no FC 1024 and batch norm in the first deconvolution only in the paper's CelebA layout)."""
 
     def __init__(self, input_dim: int, image_size: int, channels: int, network: str = "paper"):
         super().__init__()
-        base, widths, units = architecture(image_size, network)
+        layout = architecture(image_size, network)
+        base, widths = layout.base, layout.widths
         self.base, self.width0 = base, widths[0]
+        first: list[nn.Module] = []  # the 1024-unit layer, where the layout has one
+        if layout.units:
+            first = [nn.Linear(input_dim, layout.units, bias=False), nn.BatchNorm1d(layout.units), nn.ReLU(True)]
         self.fc = nn.Sequential(
-            nn.Linear(input_dim, units, bias=False),
-            nn.BatchNorm1d(units),
-            nn.ReLU(inplace=True),
-            nn.Linear(units, base * base * widths[0], bias=False),
+            *first,
+            nn.Linear(layout.units or input_dim, base * base * widths[0], bias=False),
             nn.BatchNorm1d(base * base * widths[0]),
             nn.ReLU(inplace=True),
         )
         layers: list[nn.Module] = []
-        for c_in, c_out in itertools.pairwise(widths):
-            layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True)]
+        for stage, (c_in, c_out) in enumerate(itertools.pairwise(widths)):
+            norm = layout.g_norm is None or stage < layout.g_norm
+            layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=not norm), *_batch_norm(c_out, norm)]
+            layers.append(nn.ReLU(True))
         layers += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), nn.Tanh()]
         self.deconv = nn.Sequential(*layers)
 
@@ -70,7 +109,8 @@ class Generator(nn.Module):
 
 
 class Trunk(nn.Module):
-    """Shared by D and Q: conv 4x4/2 64 lReLU -> (conv 4x4/2 BN lReLU)* -> FC 1024 (small: 128) BN lReLU.
+    """Shared by D and Q: conv 4x4/2 64 lReLU -> (conv 4x4/2 BN lReLU)* -> FC 1024 (small: 128) BN lReLU; the
+    paper's CelebA layout has no FC layer, and its heads read the flattened convolutions.
 
     Without batch norm (InfoGAN-CR's D, `batch_norm=False`) the layers carry biases instead.
     """
@@ -84,17 +124,19 @@ class Trunk(nn.Module):
         batch_norm: bool = True,
     ):
         super().__init__()
-        base, widths, units = architecture(image_size, network)
-        self.units = units
-        widths = widths[::-1]  # D mirrors G: 64 -> 128 (-> 256 -> 512)
+        layout = architecture(image_size, network)
+        self.units = layout.features
+        widths = layout.d_channels  # D mirrors G: 64 -> 128 (-> 256 -> 512), unless the layout says otherwise
         norm = nn.utils.spectral_norm if spectral_norm else (lambda module: module)
         layers: list[nn.Module] = [norm(nn.Conv2d(channels, widths[0], 4, 2, 1)), nn.LeakyReLU(LEAK, True)]
         for c_in, c_out in itertools.pairwise(widths):
             layers += [norm(nn.Conv2d(c_in, c_out, 4, 2, 1, bias=not batch_norm)), *_batch_norm(c_out, batch_norm)]
             layers.append(nn.LeakyReLU(LEAK, True))
         self.conv = nn.Sequential(*layers)
-        fc = norm(nn.Linear(base * base * widths[-1], units, bias=not batch_norm))
-        self.fc = nn.Sequential(fc, *_batch_norm(units, batch_norm, dims=1), nn.LeakyReLU(LEAK, True))
+        self.fc = nn.Sequential()  # no layer: the flattened convolutions (the paper's CelebA D)
+        if layout.units:
+            fc = norm(nn.Linear(layout.d_base**2 * widths[-1], layout.units, bias=not batch_norm))
+            self.fc = nn.Sequential(fc, *_batch_norm(layout.units, batch_norm, dims=1), nn.LeakyReLU(LEAK, True))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = self.conv(images)  # (B, C_last, s, s)
@@ -149,7 +191,7 @@ class InfoGAN(nn.Module):
         d_batch_norm: bool = True,
     ):
         super().__init__()
-        units = architecture(image_size, network)[2]
+        units = architecture(image_size, network).features
         self.spec = spec
         self.generator = Generator(spec.input_dim, image_size, channels, network)
         self.trunk = Trunk(image_size, channels, spectral_norm, network, d_batch_norm)

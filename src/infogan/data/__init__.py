@@ -3,7 +3,9 @@
 Batches are cut from the uint8 tensor and normalised to [-1, 1] on the training device, which is
 much faster than per-item loading for images this small. Sources with one split (the 5,000 embedded
 MNIST digits, an image folder) get a fixed held-out test part (`labelled_splits`): HOLDOUT_FRACTION
-of the images, chosen by a permutation seeded with HOLDOUT_SEED.
+of the images, chosen by a permutation seeded with HOLDOUT_SEED. A CelebA folder without its partition
+file is split the same way at load time: `train` is the rest, `test` the held-out part, so that a GAN
+trained on it leaves real faces unseen for measuring D and Q.
 """
 
 from __future__ import annotations
@@ -25,13 +27,16 @@ HOLDOUT_SEED = 1234  # fixed, so every classifier and every evaluation holds out
 @dataclass
 class ImageData:
     """images: (N, C, H, W) uint8; labels: (N,) int64 or None; name: where they came from; files: the
-    file of each image (image folders); classes: the name of each label (class subfolders, alphabetical)."""
+    file of each image (image folders); classes: the name of each label (class subfolders, alphabetical);
+    attributes: (N, A) uint8 0/1 binary attributes named by attribute_names (CelebA's 40), for evaluation."""
 
     images: torch.Tensor
     labels: torch.Tensor | None
     name: str
     files: list[Path] | None = None
     classes: list[str] | None = None
+    attributes: torch.Tensor | None = None
+    attribute_names: list[str] | None = None
 
     def __len__(self) -> int:
         return self.images.shape[0]
@@ -73,20 +78,49 @@ def load_dataset(config: TrainConfig, split: str | None = None, data_dir: str | 
             )
         images, labels = mnist.load_idx_pair(directory, split)
         return from_arrays(images, labels, f"{config.dataset}:{split} ({directory})", size, channels)
-    if config.dataset in ("celeba", "folder"):
+    if config.dataset == "celeba":
+        return load_celeba(Path(data_dir) if data_dir else None, split, size, channels, config.skip_bad_images)
+    if config.dataset == "folder":
         if not data_dir:
-            raise InfoGANError(f"--dataset {config.dataset} needs --data DIR, the folder of images")
+            raise InfoGANError("--dataset folder needs --data DIR, the folder of images")
         root = Path(data_dir)
-        celeba = config.dataset == "celeba"
-        listed = folder.celeba_files(root, split) if celeba else folder.list_images(root)
-        crop = folder.CELEBA_CROP if celeba else None
-        images, labels, kept = folder.load_folder(root, size, channels, crop, config.skip_bad_images, listed)
-        data = from_arrays(images, labels, f"{config.dataset} ({root})", size, channels)
+        listed = folder.list_images(root)
+        images, labels, kept = folder.load_folder(root, size, channels, None, config.skip_bad_images, listed)
+        data = from_arrays(images, labels, f"folder ({root})", size, channels)
         data.files, data.classes = kept, folder.class_names(root, listed) if labels is not None else None
         return data
     if config.dataset == "dsprites":
         return load_dsprites(data_dir, size, channels)
     raise InfoGANError(f"--dataset {config.dataset} has no loader")
+
+
+def load_celeba(root: Path | None, split: str, size: int, channels: int, skip_bad: bool) -> ImageData:
+    """CelebA's aligned faces of `split` with the standard face crop and, when the folder has
+    list_attr_celeba.txt, their 40 attributes. Without list_eval_partition.txt the folder is one split:
+    `train` is all but the fixed held-out part (holdout_order), `test` that part."""
+    if root is None:
+        raise InfoGANError("--dataset celeba needs --data DIR, the folder of images")
+    listed = folder.celeba_files(root, split)
+    name = f"celeba ({root})"
+    if listed is None:
+        every = folder.list_images(folder.celeba_image_dir(root))
+        held, rest = holdout_order(len(every))
+        listed = [every[i] for i in sorted((held if split == "test" else rest).tolist())]
+        name = f"celeba ({root}, {'held-out part' if split == 'test' else 'all but the held-out part'})"
+    images, _, kept = folder.load_folder(root, size, channels, folder.CELEBA_CROP, skip_bad, listed)
+    data = from_arrays(images, None, name, size, channels)
+    data.files = kept
+    attributes = folder.celeba_attributes(root, kept)
+    if attributes is not None:
+        data.attributes, data.attribute_names = torch.from_numpy(attributes[0]), attributes[1]
+    return data
+
+
+def holdout_order(count: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(held-out indices, the rest) of a one-split source of `count` images: the same for every run."""
+    order = torch.randperm(count, generator=torch.Generator().manual_seed(HOLDOUT_SEED))
+    held = int(count * HOLDOUT_FRACTION)
+    return order[:held], order[held:]
 
 
 @dataclass
@@ -106,9 +140,8 @@ def labelled_splits(config: TrainConfig, data_dir: str | None = None) -> Labelle
     test = load_dataset(config, "test", data_dir)
     if test.name != train.name or len(test) != len(train):
         return LabelledSplits(train, test, f"test split ({len(test)} images) of {test.name}")
-    order = torch.randperm(len(train), generator=torch.Generator().manual_seed(HOLDOUT_SEED))
-    held = int(len(train) * HOLDOUT_FRACTION)
-    test_idx, train_idx = order[:held], order[held:]
+    test_idx, train_idx = holdout_order(len(train))
+    held = len(test_idx)
     note = f"{train.name} has one split: a fixed {held} of its {len(train)} images (seed {HOLDOUT_SEED}) held out"
 
     def subset(idx: torch.Tensor, part: str) -> ImageData:

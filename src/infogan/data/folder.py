@@ -1,7 +1,8 @@
 """Image folders: CelebA's layout and any folder of JPEG/PNG files, decoded once into uint8 arrays.
 
 Each image is turned upright by its EXIF orientation (as viewers show photos), centre-cropped to a
-square (CelebA: the standard 108x108 face crop), resized with Pillow and converted to grey or RGB;
+square (CelebA: the standard face crop, 108 px of the 178 px wide original, scaled with the image),
+resized with Pillow and converted to grey or RGB;
 16-bit images are scaled to 8 bits. Images in two or more class subfolders get those folders as
 labels, as torchvision's ImageFolder does. Decoded arrays are cached in $INFOGAN_CACHE/folders
 (default ~/.cache/infogan/folders).
@@ -29,7 +30,11 @@ from infogan.files import atomic_write
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
-CELEBA_CROP = 108  # face crop of the DCGAN and InfoGAN CelebA setups, from the 178x218 aligned images
+# the face crop of the DCGAN and InfoGAN CelebA setups, 108x108 of the 178x218 aligned images, as a share of
+# the width: a half-size copy (89x109) gets 54 px, and both frame the same face
+CELEBA_CROP = 108 / 178
+CELEBA_ATTRIBUTES = "list_attr_celeba.txt"
+CELEBA_PARTITION = "list_eval_partition.txt"
 CELEBA_SPLITS = {"train": "0", "test": "2"}  # list_eval_partition.txt: 0 train, 1 valid, 2 test
 # Pillow's own bomb threshold (about 89 million pixels), past which it only warns up to twice that:
 # here a larger image is refused before it is decoded, as no 64x64 training image needs one.
@@ -99,14 +104,14 @@ def open_image(
     return image
 
 
-def to_array(image: Image.Image, size: int, channels: int, crop: int | None) -> np.ndarray:
+def to_array(image: Image.Image, size: int, channels: int, crop: float | None) -> np.ndarray:
     """Decode an opened image to (H, W, C) uint8 as a viewer shows it: upright by its EXIF orientation (a
-    phone's portrait photo is stored sideways), 8 bits per channel, centre crop (`crop` px, or the largest
-    square), resize to `size`, grey or RGB."""
+    phone's portrait photo is stored sideways), 8 bits per channel, centre square crop (`crop`: its side as
+    a share of the width; None: the largest square), resize to `size`, grey or RGB."""
     ImageOps.exif_transpose(image, in_place=True)
     image = eight_bit(image).convert("RGB" if channels == 3 else "L")
     width, height = image.size
-    side = min(crop or min(width, height), width, height)
+    side = min(max(1, round(width * crop)) if crop else min(width, height), width, height)
     left, top = (width - side) // 2, (height - side) // 2
     image = image.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.LANCZOS)
     return np.asarray(image, dtype=np.uint8).reshape(size, size, channels)
@@ -129,14 +134,14 @@ def eight_bit(image: Image.Image) -> Image.Image:
     return image
 
 
-def load_image(path: Path | BinaryIO, size: int, channels: int, crop: int | None) -> np.ndarray:
+def load_image(path: Path | BinaryIO, size: int, channels: int, crop: float | None) -> np.ndarray:
     """(H, W, C) uint8 from an image file, as the data loaders feed the model (see to_array)."""
     with open_image(path) as image:
         return to_array(image, size, channels, crop)
 
 
 def decode_all(
-    files: list[Path], size: int, channels: int, crop: int | None, skip_bad: bool
+    files: list[Path], size: int, channels: int, crop: float | None, skip_bad: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """Decode `files` on a few threads (Pillow releases the GIL): (images, mask of files kept).
 
@@ -166,7 +171,7 @@ def decode_all(
     return np.stack(good), np.array([image is not None for image in decoded])
 
 
-def cache_key(files: list[Path], size: int, channels: int, crop: int | None) -> str:
+def cache_key(files: list[Path], size: int, channels: int, crop: float | None) -> str:
     """Changes when the file list, any file's size or time, or the preprocessing changes.
 
     Names are hashed as the bytes the file system holds (os.fsencode): a name that is not UTF-8
@@ -182,7 +187,7 @@ def load_folder(
     root: str | Path,
     size: int,
     channels: int,
-    crop: int | None = None,
+    crop: float | None = None,
     skip_bad: bool = False,
     files: list[Path] | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, list[Path]]:
@@ -227,37 +232,86 @@ def read_cache(cache: Path, files: int, shape: tuple[int, int, int]) -> tuple[np
     return None
 
 
-def celeba_files(root: Path, split: str) -> list[Path]:
-    """CelebA's aligned images (root/img_align_celeba/*.jpg, or root itself), split by
-    list_eval_partition.txt when it is present (otherwise every image is in each split)."""
-    image_dir = root / "img_align_celeba" if (root / "img_align_celeba").is_dir() else root
+def celeba_image_dir(root: Path) -> Path:
+    """CelebA's aligned images: root/img_align_celeba, or root itself."""
+    return root / "img_align_celeba" if (root / "img_align_celeba").is_dir() else root
+
+
+def celeba_files(root: Path, split: str) -> list[Path] | None:
+    """CelebA's aligned images of `split`, by list_eval_partition.txt; None when the folder has no such
+    file (one split: the caller holds out a fixed part). Every image the file names must be present."""
+    image_dir = celeba_image_dir(root)
     files = list_images(image_dir)
-    partition = root / "list_eval_partition.txt"
+    partition = root / CELEBA_PARTITION
     if not partition.is_file():
-        log.warning("%s not found: using all %d images for split %r", partition, len(files), split)
-        return files
-    try:
-        lines = partition.read_bytes().decode("utf-8-sig").splitlines()  # -sig: a byte-order mark is no file name
-    except UnicodeDecodeError as error:
-        raise InfoGANError(f"{partition} is not a text file ({error}): restore CelebA's file") from None
-    rows = [(number, line.split()) for number, line in enumerate(lines, 1) if line.strip()]
-    if not rows:
-        raise InfoGANError(f"{partition} is empty: restore CelebA's file, or delete it to use every image")
-    malformed = next((number for number, row in rows if len(row) != 2), None)
-    if malformed is not None:
-        raise InfoGANError(f"{partition} line {malformed} is not `FILE PARTITION`: restore CelebA's file")
+        return None
+    rows = read_table(partition, 2, "`FILE PARTITION`", "delete it to hold out a fixed part of the images")
     unknown = next(((number, row[1]) for number, row in rows if row[1] not in ("0", "1", "2")), None)
     if unknown is not None:
         raise InfoGANError(
             f"{partition} line {unknown[0]} has partition {unknown[1]!r}, not 0 (train), 1 (valid) or 2 (test): "
             "restore CelebA's file"
         )
-    wanted = {row[0] for _, row in rows if row[1] == CELEBA_SPLITS[split]}
-    chosen = [p for p in files if p.name in wanted]
-    if not chosen:
-        listed = f"names none of the {len(files)} images in {image_dir}" if wanted else "names no image"
+    by_name = {p.name: p for p in files}
+    missing = [row[0] for _, row in rows if row[0] not in by_name]
+    if missing and len(missing) == len(rows):
         raise InfoGANError(
-            f"{partition} {listed} for split {split} (partition {CELEBA_SPLITS[split]}): "
+            f"{partition} names none of the {len(files)} images in {image_dir}: "
             "pass --data with the CelebA folder the file belongs to, or restore CelebA's file"
         )
-    return chosen
+    if missing:
+        raise InfoGANError(
+            f"{partition} names {len(missing)} image(s) missing from {image_dir} (first: {missing[0]}): "
+            "restore them, or delete the file to hold out a fixed part of the images"
+        )
+    chosen = [by_name[row[0]] for _, row in rows if row[1] == CELEBA_SPLITS[split]]
+    if not chosen:
+        raise InfoGANError(
+            f"{partition} names no image for split {split} (partition {CELEBA_SPLITS[split]}): restore CelebA's file"
+        )
+    return sorted(chosen)
+
+
+def read_table(path: Path, columns: int, form: str, fix: str, skip: int = 0) -> list[tuple[int, list[str]]]:
+    """The non-blank lines of one of CelebA's text files after the first `skip` of them, as (line number,
+    fields), each with `columns` fields; a byte-order mark and CRLF endings are read as plain text."""
+    try:
+        lines = path.read_bytes().decode("utf-8-sig").splitlines()  # -sig: a byte-order mark is no file name
+    except UnicodeDecodeError as error:
+        raise InfoGANError(f"{path} is not a text file ({error}): restore CelebA's file") from None
+    rows = [(number, line.split()) for number, line in enumerate(lines, 1) if line.strip()][skip:]
+    if not rows:
+        raise InfoGANError(f"{path} is empty: restore CelebA's file, or {fix}")
+    malformed = next(((number, row) for number, row in rows if columns and len(row) != columns), None)
+    if malformed is not None:
+        number, row = malformed
+        raise InfoGANError(
+            f"{path} line {number} has {len(row)} fields, not {columns} ({form}): restore CelebA's file, or {fix}"
+        )
+    return rows
+
+
+def celeba_attributes(root: Path, files: list[Path]) -> tuple[np.ndarray, list[str]] | None:
+    """CelebA's 40 binary attributes of `files` from root/list_attr_celeba.txt, as (N, 40) uint8 0/1 and
+    their names, or None when the folder has no such file. Labels for evaluation only: never trained on."""
+    path = root / CELEBA_ATTRIBUTES
+    if not path.is_file():
+        return None
+    fix = "delete it to train without attributes"
+    head = read_table(path, 0, "", fix)[:2]  # the count of images, then the names of the attributes
+    if len(head) < 2 or len(head[0][1]) != 1:
+        raise InfoGANError(f"{path} does not start with a count line and a line of names: restore CelebA's file")
+    names = head[1][1]
+    rows = read_table(path, len(names) + 1, f"a file name and {len(names)} values of 1 or -1", fix, skip=2)
+    values: dict[str, list[str]] = {row[0]: row[1:] for _, row in rows}
+    bad = next(((number, value) for number, row in rows for value in row[1:] if value not in ("1", "-1")), None)
+    if bad is not None:
+        raise InfoGANError(f"{path} line {bad[0]} has the value {bad[1]!r}, not 1 or -1: restore CelebA's file")
+    absent = [p.name for p in files if p.name not in values]
+    if absent:
+        raise InfoGANError(
+            f"{path} has no line for {len(absent)} image(s) of the folder (first: {absent[0]}): "
+            f"restore CelebA's file, or {fix}"
+        )
+    table = np.array([values[p.name] for p in files], dtype=np.int8)
+    return (table > 0).astype(np.uint8), names
