@@ -1,7 +1,8 @@
 """InfoGAN networks: generator G(z, c), discriminator trunk shared by D's head and Q's head.
 
 28x28 networks follow the paper's appendix (MNIST); 64x64 ones are DCGAN networks with the same
-1024-unit fully connected layers (faces, dSprites); `paper-celeba` is the paper's CelebA table at 32x32. Read top to bottom: Generator, Trunk, the two
+1024-unit fully connected layers (faces, dSprites); `paper-celeba` is the paper's CelebA table
+(32x32). Read top to bottom: Generator, Trunk, the two
 heads, then the InfoGAN container that holds them.
 """
 
