@@ -168,10 +168,17 @@ def test_evaluate_of_some_metrics_adds_to_the_report_instead_of_replacing_it(pho
 
 def test_sample_quality_from_a_weak_feature_network_comes_with_a_caution():
     model, real = {"fd": 0.8, "precision": 0.96}, {"fd": 1.1, "precision": 0.93}  # the issue's figures
-    caveat = weak_features(0.71, model, real)
+    caveat = weak_features(class_classifier(0.71), model, real)
     assert "only 0.71 test accuracy" in caveat and "below the real-vs-real floor" in caveat and "precision" in caveat
-    assert weak_features(0.98, {"fd": 9.0, "precision": 0.5}, real) is None
+    assert weak_features(class_classifier(0.98), {"fd": 9.0, "precision": 0.5}, real) is None
     report = Report("run", 6, {"fd": 0.8, "cat0_acc": 0.6}, caveats={"sample_quality": caveat})
     report.metrics = {"clustering": ["cat0_acc"], "sample_quality": ["fd"]}
     lines = format_report(report).splitlines()
     assert lines[2].strip().startswith("fd") and lines[3].startswith("  CAUTION, sample_quality above: the domain")
+
+
+def class_classifier(score: float):
+    """A domain classifier as weak_features reads it: a class classifier with this test accuracy."""
+    from infogan.metrics.domain_classifier import Classifier
+
+    return Classifier(None, "key", score, "note")

@@ -149,6 +149,19 @@ def code_sweep_latent(spec: LatentSpec, code: int, latents: int, steps: int, gen
     return latent
 
 
+def category_sweep_latent(spec: LatentSpec, code: int, latents: int, generator: torch.Generator) -> Latent:
+    """`latents` draws from the prior, each repeated over every value of categorical code `code` with
+    everything else fixed: (latents * K) latents, one latent's values after another (code_sweep_latent's
+    categorical twin)."""
+    if not 0 <= code < len(spec.categorical):
+        raise ValueError(f"categorical code {code} does not exist (the model has {len(spec.categorical)})")
+    size = spec.categorical[code]
+    base = sample_latent(spec, latents, generator)
+    latent = Latent(*(part.repeat_interleave(size, dim=0) for part in (base.noise, base.categorical, base.continuous)))
+    latent.categorical[:, code] = torch.arange(size).repeat(latents)
+    return latent
+
+
 def code_latent(
     spec: LatentSpec, seed: int, categorical: Sequence[int], continuous: Sequence[float], vary: int | None = None
 ) -> Latent:

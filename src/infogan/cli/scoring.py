@@ -51,7 +51,7 @@ def command_classifier(args: argparse.Namespace) -> None:
         device = resolve_device(args.device)
         trained = classifier.train_classifier(config, args.data, args.epochs, seed=args.seed, device=device)
         path = classifier.save_classifier(trained, args.cache)
-    print(f"test accuracy {trained.test_accuracy:.4f} on the {trained.split_note}")
+    print(f"{trained.score_name} {trained.test_score:.4f} on the {trained.split_note}")
     print(path)
 
 

@@ -132,10 +132,10 @@ class LabelledSplits:
     note: str
 
 
-def labelled_splits(config: TrainConfig, data_dir: str | None = None) -> LabelledSplits:
+def labelled_splits(config: TrainConfig, data_dir: str | None = None, need_labels: bool = True) -> LabelledSplits:
     """The source's train and test splits; a one-split source gets its fixed held-out part as test."""
     train = load_dataset(config, "train", data_dir)
-    if train.labels is None:
+    if need_labels and train.labels is None:
         raise InfoGANError(f"{train.name} has no labels: the classifier and clustering need labelled data")
     test = load_dataset(config, "test", data_dir)
     if test.name != train.name or len(test) != len(train):
@@ -145,7 +145,8 @@ def labelled_splits(config: TrainConfig, data_dir: str | None = None) -> Labelle
     note = f"{train.name} has one split: a fixed {held} of its {len(train)} images (seed {HOLDOUT_SEED}) held out"
 
     def subset(idx: torch.Tensor, part: str) -> ImageData:
-        return ImageData(train.images[idx], train.labels[idx], f"{train.name} ({part})")
+        labels = train.labels[idx] if train.labels is not None else None
+        return ImageData(train.images[idx], labels, f"{train.name} ({part})")
 
     return LabelledSplits(subset(train_idx, "train part"), subset(test_idx, "held-out part"), note)
 

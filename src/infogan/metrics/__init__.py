@@ -3,7 +3,8 @@
 Each metric is one module here holding its maths (arrays in, numbers out) and the function that
 registers it by name (registry.py) and computes it on a run; importing the modules below fills the
 registry, so adding a metric is one module plus one import line. The classifiers that metrics read
-images with sit beside them: domain_classifier.py (sample quality), dsprites_shape.py (disentanglement).
+images with sit beside them: domain_classifier.py (sample quality; on faces an attribute classifier, which
+the metric attributes also reads), dsprites_shape.py (disentanglement).
 agreement.py is the maths `infogan select` ranks runs with.
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from infogan.errors import InfoGANError
 from infogan.metrics import (  # noqa: F401 - register them
+    attributes,
     clustering,
     code_effects,
     disentanglement_eval,

@@ -14,6 +14,11 @@ For each code and property:
   nothing), the largest over the properties.
 A code is named by its strongest property (largest |rho|); the name is "clear" when |rho| >= 0.5 and
 above chance, the bar of docs/results/mnist-codes.md.
+
+A categorical code's values have no order: each latent is rendered at every value instead, and the
+effect on a property is its spread, the largest minus the smallest mean over the values (with the
+values that give them); its chance level shuffles each latent's values. The metric `attributes`
+(attributes.py) reads faces this way, with an attribute classifier as the source of measurements.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import numpy as np
 import torch
 
 from infogan.generate import generate
-from infogan.latent import Latent, LatentSpec, code_sweep_latent
+from infogan.latent import Latent, LatentSpec, category_sweep_latent, code_sweep_latent
 from infogan.metrics import image_properties
 from infogan.metrics.registry import EvalContext, Skipped, register
 
@@ -91,6 +96,48 @@ def code_effect(code: str, measured: dict[str, np.ndarray], rng: np.random.Gener
     return CodeEffect(code, rho, change, chance)
 
 
+@dataclass(frozen=True)
+class CategoryEffect:
+    """One categorical code's effect on each measured property."""
+
+    code: str  # cat0, cat1, ...
+    spread: dict[str, float]  # property -> largest minus smallest mean over the code's values
+    high: dict[str, int]  # property -> the value with the largest mean
+    low: dict[str, int]  # property -> the value with the smallest mean
+    chance: float  # 95th percentile of the spread with each latent's values shuffled, largest over the properties
+
+    @property
+    def name(self) -> str:
+        """The property the code's values set furthest apart."""
+        return max(self.spread, key=self.spread.__getitem__)
+
+    @property
+    def clear(self) -> bool:
+        return self.spread[self.name] > self.chance
+
+    def strongest(self, count: int) -> list[str]:
+        """The `count` properties with the largest spreads, largest first."""
+        return sorted(self.spread, key=self.spread.__getitem__, reverse=True)[:count]
+
+    def describe(self, name: str | None = None) -> str:
+        """'cat3: Eyeglasses (0.41 from value 2 to 7; chance 0.03)', or '... weak' when not above chance."""
+        name = name or self.name
+        text = f"{self.code}: {name} ({self.spread[name]:.3g} from value {self.low[name]} to {self.high[name]}"
+        return text + f"; chance {self.chance:.2g})" + ("" if self.spread[name] > self.chance else ", weak")
+
+
+def category_effect(code: str, measured: dict[str, np.ndarray], rng: np.random.Generator) -> CategoryEffect:
+    """The effect of one categorical code from its measurements {property: (latents, values)}, column k
+    holding the code at value k."""
+    spread, high, low, chance = {}, {}, {}, 0.0
+    for name, values in measured.items():
+        means = values.mean(0)
+        spread[name], high[name], low[name] = float(np.ptp(means)), int(means.argmax()), int(means.argmin())
+        shuffled = [np.ptp(rng.permuted(values, axis=1).mean(0)) for _ in range(SHUFFLES)]
+        chance = max(chance, float(np.quantile(shuffled, 0.95)))
+    return CategoryEffect(code, spread, high, low, chance)
+
+
 Measure = Callable[[torch.Tensor], dict[str, np.ndarray]]  # images (N, C, H, W) -> {property: (N,)}
 Render = Callable[[Latent], torch.Tensor]  # latents -> images (N, C, H, W) in [-1, 1]
 
@@ -112,6 +159,18 @@ def code_effects(
     return effects
 
 
+def category_effects(
+    spec: LatentSpec, render: Render, measure: Measure, seed: int = 0, latents: int = LATENTS
+) -> list[CategoryEffect]:
+    """Every categorical code's effect: `latents` latents, each rendered at every value of the code and measured."""
+    effects = []
+    for code, size in enumerate(spec.categorical):
+        latent = category_sweep_latent(spec, code, latents, torch.Generator().manual_seed(seed))
+        measured = {name: values.reshape(latents, size) for name, values in measure(render(latent)).items()}
+        effects.append(category_effect(f"cat{code}", measured, np.random.default_rng(seed)))
+    return effects
+
+
 def distinct_clear_names(effects: list[CodeEffect]) -> int:
     """How many different properties name a code clearly: four codes that all mean slant count one."""
     return len({effect.name for effect in effects if effect.clear})
@@ -121,24 +180,34 @@ def labelled_traversals(
     render: Render, spec: LatentSpec, effects: list[CodeEffect], path: str, seed: int = 0, rows: int = 3
 ) -> None:
     """A PNG: for each code `rows` traversals from -1 (left) to 1 (right), labelled with its measured name."""
+    blocks = []
+    for code, effect in enumerate(effects):
+        images = render(code_sweep_latent(spec, code, rows, STEPS, torch.Generator().manual_seed(seed)))
+        name = effect.name if effect.clear else f"{effect.name}?"
+        blocks.append((f"{effect.code}: {name}\nrho {effect.rho[effect.name]:+.2f}", images, STEPS))
+    title = "each continuous code from -1 (left) to 1 (right); ? = weak (|rho| < 0.5)"
+    labelled_rows(blocks, title, path)
+
+
+def labelled_rows(blocks: list[tuple[str, torch.Tensor, int]], title: str, path: str, left: float = 0.18) -> None:
+    """A PNG of image blocks one under another, each (label, images (N, C, H, W) in [-1, 1], columns),
+    its label to the left."""
     from matplotlib.figure import Figure  # pyplot-free: renders with Agg
 
     from infogan.files import atomic_write
     from infogan.visualize import image_grid
 
-    figure = Figure(figsize=(7.5, 0.8 * rows * len(effects) + 0.6))
-    axes = figure.subplots(len(effects), 1, squeeze=False)[:, 0]
-    for code, (axis, effect) in enumerate(zip(axes, effects, strict=True)):
-        images = render(code_sweep_latent(spec, code, rows, STEPS, torch.Generator().manual_seed(seed)))
-        axis.imshow(image_grid(images, STEPS), cmap="gray")
+    rows = [-(-len(images) // columns) for _, images, columns in blocks]
+    figure = Figure(figsize=(7.5, 0.8 * sum(rows) + 0.6))
+    axes = figure.subplots(len(blocks), 1, squeeze=False, gridspec_kw={"height_ratios": rows})[:, 0]
+    for axis, (label, images, columns) in zip(axes, blocks, strict=True):
+        axis.imshow(image_grid(images, columns), cmap="gray")
         axis.set_xticks([])
         axis.set_yticks([])
-        name = effect.name if effect.clear else f"{effect.name}?"
-        label = f"{effect.code}: {name}\nrho {effect.rho[effect.name]:+.2f}"
         axis.set_ylabel(label, rotation=0, ha="right", va="center")
-    figure.suptitle("each continuous code from -1 (left) to 1 (right); ? = weak (|rho| < 0.5)", fontsize=9)
+    figure.suptitle(title, fontsize=9)
     figure.tight_layout()
-    figure.subplots_adjust(left=0.18)  # room for the labels, which tight_layout clips
+    figure.subplots_adjust(left=left)  # room for the labels, which tight_layout clips
     with atomic_write(path) as handle:
         figure.savefig(handle, format="png", dpi=80)
 

@@ -5,7 +5,10 @@ its penultimate layer (128 units) stands in for Inception's pool features in the
 and precision/recall, and its softmax for Inception's in the classifier score.
 
 It trains on data.labelled_splits: sources with one split (the 5,000 embedded MNIST digits, an image
-folder) get a fixed held-out test part there.
+folder) get a fixed held-out test part there. Faces have no classes: on CelebA the same network learns
+the 40 binary attributes instead (an attribute classifier, one sigmoid each), is measured by its mean
+AUC on the held-out faces, and its features score face samples; the metric `attributes` reads its
+probabilities.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -26,7 +30,7 @@ from infogan.cache import CACHE_ENV as ROOT_ENV
 from infogan.cache import cache_dir
 from infogan.checkpoint import load_checkpoint, save_checkpoint
 from infogan.config import TrainConfig
-from infogan.data import ImageData, labelled_splits, mnist, to_unit_range
+from infogan.data import ImageData, labelled_splits, load_dataset, mnist, to_unit_range
 from infogan.errors import InfoGANError
 
 log = logging.getLogger(__name__)
@@ -70,16 +74,23 @@ class LeNet(nn.Module):
 
 @dataclass
 class Classifier:
-    """A trained classifier with what it was trained on and how well it does on held-out data."""
+    """A trained classifier with what it was trained on and how well it does on held-out data: test_score
+    is the accuracy of a class classifier, the mean AUC over the attributes of an attribute classifier."""
 
     network: LeNet
     key: str
-    test_accuracy: float
+    test_score: float
     split_note: str
+    attributes: list[str] | None = None  # the attributes' names; None: a class classifier
+
+    @property
+    def score_name(self) -> str:
+        return "test accuracy" if self.attributes is None else "held-out mean AUC over the attributes"
 
     @torch.no_grad()
     def predict(self, images: torch.Tensor, batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
-        """uint8 (N, C, H, W) or float [-1, 1] images -> (features (N, 128), probabilities (N, classes))."""
+        """uint8 (N, C, H, W) or float [-1, 1] images -> (features (N, 128), probabilities (N, classes):
+        a softmax over the classes, or each attribute's own probability)."""
         self.network.eval()
         device = next(self.network.parameters()).device
         features, probabilities = [], []
@@ -87,7 +98,7 @@ class Classifier:
             chunk = to_unit_range(chunk) if chunk.dtype == torch.uint8 else chunk.float()
             feats, logits = self.network(chunk.to(device))
             features.append(feats.cpu())
-            probabilities.append(logits.softmax(1).cpu())
+            probabilities.append((logits.softmax(1) if self.attributes is None else logits.sigmoid()).cpu())
         return torch.cat(features), torch.cat(probabilities)
 
 
@@ -105,6 +116,23 @@ def accuracy(classifier: Classifier, data: ImageData) -> float:
     return float((probabilities.argmax(1) == data.labels).double().mean())
 
 
+def auc(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Area under the ROC curve of each column of (N, A) scores for the matching column of (N, A) 0/1 targets."""
+    from scipy.stats import rankdata
+
+    return np.diagonal(rank_auc(rankdata(scores, axis=0), targets)).copy()
+
+
+def rank_auc(ranks: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """(K, A) AUC of every score column for every target column, from the scores' ranks (N, K) (ties at
+    their average rank) and (N, A) 0/1 targets, by the rank-sum (Mann-Whitney) formula; 0.5 where a
+    target column has one class only. Ranks are computed once, so shuffled targets cost a product."""
+    positives = targets.sum(0)
+    negatives = len(targets) - positives
+    area = (ranks.T @ targets - positives * (positives + 1) / 2) / np.maximum(positives * negatives, 1)
+    return np.where((positives > 0) & (negatives > 0), area, 0.5)
+
+
 def train_classifier(
     config: TrainConfig,
     data_dir: str | None = None,
@@ -116,17 +144,28 @@ def train_classifier(
     max_train: int | None = None,
 ) -> Classifier:
     """Train the LeNet on the labelled training split with Adam and cross-entropy; measure it on the test part.
+    On CelebA it learns the 40 attributes instead, with binary cross-entropy, and is measured by its mean
+    AUC on the held-out faces.
 
-    Random shifts of up to 2 pixels augment each batch: small data sets (the 5,000 digits) overfit without.
+    Random shifts of up to 2 pixels augment each batch: small data sets (the 5,000 digits) overfit without;
+    faces are also flipped left to right, which changes none of their attributes.
     max_train caps the training images (tests use it to stay fast).
     """
-    splits = labelled_splits(config, data_dir)
-    train = splits.train
+    if config.dataset == "celeba":
+        train, test = load_dataset(config, "train", data_dir), load_dataset(config, "test", data_dir)
+        if train.attributes is None or test.attributes is None:
+            raise InfoGANError(f"{train.name} has no list_attr_celeba.txt: the attribute classifier needs it")
+        targets, attributes, note = train.attributes.float(), train.attribute_names, f"{len(test)} faces of {test.name}"
+    else:
+        splits = labelled_splits(config, data_dir)
+        train, test, note = splits.train, splits.test, splits.note
+        targets, attributes = train.labels, None
     if max_train is not None:
-        train = ImageData(train.images[:max_train], train.labels[:max_train], train.name)
-    classes = int(max(train.labels.max(), splits.test.labels.max())) + 1
+        train, targets = ImageData(train.images[:max_train], None, train.name), targets[:max_train]
+    outputs = len(attributes) if attributes else int(max(train.labels.max(), test.labels.max())) + 1
+    loss_of = F.cross_entropy if attributes is None else F.binary_cross_entropy_with_logits  # -log p(y | x)
     torch.manual_seed(seed)
-    network = LeNet(config.channels, classes).to(device)
+    network = LeNet(config.channels, outputs).to(device)
     optimizer = torch.optim.Adam(network.parameters(), lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs * max(1, len(train) // batch_size))
     generator = torch.Generator().manual_seed(seed)
@@ -135,17 +174,24 @@ def train_classifier(
         order = torch.randperm(len(train), generator=generator)
         total, count = 0.0, 0
         for indices in order.split(batch_size):
-            images = shift(to_unit_range(train.images[indices]), generator).to(device)
-            _, logits = network(images)
-            loss = F.cross_entropy(logits, train.labels[indices].to(device))  # -log p(y | x)
+            images = shift(to_unit_range(train.images[indices]), generator)
+            if attributes is not None:
+                flip = torch.rand(len(images), generator=generator) < 0.5
+                images[flip] = images[flip].flip(3)
+            _, logits = network(images.to(device))
+            loss = loss_of(logits, targets[indices].to(device))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             schedule.step()
             total, count = total + loss.item() * len(indices), count + len(indices)
         log.info("classifier epoch %d/%d: training loss %.4f", epoch + 1, epochs, total / count)
-    classifier = Classifier(network, cache_key(config, data_dir), 0.0, splits.note)
-    classifier.test_accuracy = accuracy(classifier, splits.test)
+    classifier = Classifier(network, cache_key(config, data_dir), 0.0, note, attributes)
+    if attributes is None:
+        classifier.test_score = accuracy(classifier, test)
+    else:
+        _, probabilities = classifier.predict(test.images)
+        classifier.test_score = float(auc(probabilities.numpy(), test.attributes.numpy()).mean())
     return classifier
 
 
@@ -160,9 +206,10 @@ def save_classifier(classifier: Classifier, cache: str | Path | None = None) -> 
         "network": {k: v.cpu() for k, v in network.state_dict().items()},
         "channels": network.conv[0].in_channels,
         "classes": network.head[1].out_features,
-        "test_accuracy": classifier.test_accuracy,
+        "test_accuracy": classifier.test_score,  # the name of older files, whatever the score
         "split_note": classifier.split_note,
         "key": classifier.key,
+        "attributes": classifier.attributes or [],
     }
     save_checkpoint(state, path)
     return path
@@ -202,4 +249,5 @@ def load_classifier(config: TrainConfig, data_dir: str | None = None, cache: str
     except (InfoGANError, RuntimeError, TypeError) as error:  # RuntimeError, TypeError: weights of another network
         command = classifier_command(config, data_dir, cache, retrain=True)
         raise InfoGANError(f"{error}: train it again with `{command}`") from None
-    return Classifier(network.eval(), key, state["test_accuracy"], state["split_note"])
+    attributes = state.get("attributes") or None  # files written before attribute classifiers: a class classifier
+    return Classifier(network.eval(), key, state["test_accuracy"], state["split_note"], attributes)

@@ -27,6 +27,7 @@ from infogan.metrics.registry import EvalContext, Skipped, register
 log = logging.getLogger(__name__)
 
 TRUSTED_ACCURACY = 0.9  # a domain classifier below this on its test part: its features are read with a caveat
+TRUSTED_AUC = 0.8  # the same for an attribute classifier (faces), by its mean AUC on the held-out faces
 
 
 def _check_features(features: np.ndarray, name: str, min_rows: int) -> np.ndarray:
@@ -186,13 +187,14 @@ def quality(classifier: Classifier, reference: torch.Tensor, images: torch.Tenso
     return out
 
 
-def weak_features(test_accuracy: float, model: dict[str, float], real: dict[str, float]) -> str | None:
+def weak_features(classifier: Classifier, model: dict[str, float], real: dict[str, float]) -> str | None:
     """Why these figures cannot be read, or None: a domain classifier below TRUSTED_ACCURACY on its test
-    part, or samples that score better than real images (an FD under the real-vs-real floor, a precision
-    above that of real images), which a feature space that cannot tell images apart gives any samples."""
+    part (an attribute classifier below TRUSTED_AUC), or samples that score better than real images (an FD
+    under the real-vs-real floor, a precision above that of real images), which a feature space that cannot
+    tell images apart gives any samples."""
     reasons = []
-    if test_accuracy < TRUSTED_ACCURACY:
-        reasons.append(f"the domain classifier reaches only {test_accuracy:.2f} test accuracy")
+    if classifier.test_score < (TRUSTED_ACCURACY if classifier.attributes is None else TRUSTED_AUC):
+        reasons.append(f"the domain classifier reaches only {classifier.test_score:.2f} {classifier.score_name}")
     if model["fd"] < real["fd"]:
         reasons.append(f"the FD of the samples ({model['fd']:.3g}) is below the real-vs-real floor ({real['fd']:.3g})")
     if model["precision"] > real["precision"]:
@@ -207,12 +209,16 @@ def weak_features(test_accuracy: float, model: dict[str, float], real: dict[str,
     )
 
 
-@register("sample_quality", "Frechet distance, precision/recall (k=3), classifier score in a domain classifier's space")
+@register(
+    "sample_quality",
+    "Frechet distance, precision/recall (k=3), classifier score in a domain classifier's space (faces: the "
+    "attribute classifier's)",
+)
 def sample_quality(ctx: EvalContext) -> dict[str, float]:
     config = ctx.run.config
     try:
         classifier = load_classifier(config, ctx.data_dir, ctx.classifier_cache)
-        splits = labelled_splits(config, ctx.data_dir)
+        splits = labelled_splits(config, ctx.data_dir, need_labels=classifier.attributes is None)
     except InfoGANError as error:
         raise Skipped(str(error)) from None
     count = min(ctx.samples, len(splits.test), len(splits.train))
@@ -224,11 +230,11 @@ def sample_quality(ctx: EvalContext) -> dict[str, float]:
     )
     model = quality(classifier, test, ctx.generated[:count])
     real = quality(classifier, test, train)
-    caveat = weak_features(classifier.test_accuracy, model, real)
+    caveat = weak_features(classifier, model, real)
     if caveat is not None:
         ctx.caveats["sample_quality"] = caveat
     return {
-        "classifier_test_acc": classifier.test_accuracy,
+        "classifier_test_acc" if classifier.attributes is None else "classifier_test_auc": classifier.test_score,
         **model,
         **{f"real_{key}": value for key, value in real.items()},
     }
