@@ -42,6 +42,9 @@ MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS
 # and a longest side: Pillow's cost grows with the rows as well as the pixels (four 1 x 80M-pixel PNGs of
 # 155 KB took 4.45 GB and 17 s), while a photo, even a panorama, is far shorter than this
 MAX_IMAGE_SIDE = 32768
+# The version of to_array's output, in the cache key: bumped when the decoded pixels change (2: the square is
+# cut in sub-pixel coordinates), so that a cache decoded the old way is not reused.
+PREPROCESSING = 2
 # What Pillow raises on damaged or hostile files besides OSError (UnidentifiedImageError, truncation).
 DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error)
 
@@ -111,9 +114,11 @@ def to_array(image: Image.Image, size: int, channels: int, crop: float | None) -
     ImageOps.exif_transpose(image, in_place=True)
     image = eight_bit(image).convert("RGB" if channels == 3 else "L")
     width, height = image.size
-    side = min(max(1, round(width * crop)) if crop else min(width, height), width, height)
-    left, top = (width - side) // 2, (height - side) // 2
-    image = image.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.LANCZOS)
+    # the square in sub-pixel coordinates: a face crop rounded to whole pixels frames a half-size copy a full
+    # pixel off (35, 55 of 178x218 against 17, 27 of 89x109), 5/255 apart on average at 32x32 against 0.2
+    side = min(width * crop if crop else width, width, height)
+    left, top = (width - side) / 2, (height - side) / 2
+    image = image.resize((size, size), Image.Resampling.LANCZOS, box=(left, top, left + side, top + side))
     return np.asarray(image, dtype=np.uint8).reshape(size, size, channels)
 
 
@@ -176,7 +181,7 @@ def cache_key(files: list[Path], size: int, channels: int, crop: float | None) -
 
     Names are hashed as the bytes the file system holds (os.fsencode): a name that is not UTF-8
     is a valid file name, and its image is read like any other."""
-    digest = hashlib.sha1(f"{size}/{channels}/{crop}".encode())
+    digest = hashlib.sha1(f"{PREPROCESSING}/{size}/{channels}/{crop}".encode())
     for path in files:
         stat = path.stat()
         digest.update(os.fsencode(path) + f"|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
