@@ -291,32 +291,40 @@ def read_table(path: Path, columns: int, form: str, fix: str, skip: int = 0) -> 
     if malformed is not None:
         number, row = malformed
         raise InfoGANError(
-            f"{path} line {number} has {len(row)} fields, not {columns} ({form}): restore CelebA's file, or {fix}"
+            f"{path} line {number} has {len(row)} field(s), not {columns} ({form}): restore CelebA's file, or {fix}"
         )
     return rows
 
 
 def celeba_attributes(root: Path, files: list[Path]) -> tuple[np.ndarray, list[str]] | None:
     """CelebA's 40 binary attributes of `files` from root/list_attr_celeba.txt, as (N, 40) uint8 0/1 and
-    their names, or None when the folder has no such file. Labels for evaluation only: never trained on."""
+    their names, or None when the folder has no such file. Labels for evaluation only: never trained on.
+    Every image of the folder needs a line; a line for a file the folder lacks is ignored (a subset of CelebA)."""
     path = root / CELEBA_ATTRIBUTES
     if not path.is_file():
         return None
     fix = "delete it to train without attributes"
     head = read_table(path, 0, "", fix)[:2]  # the count of images, then the names of the attributes
     if len(head) < 2 or len(head[0][1]) != 1:
-        raise InfoGANError(f"{path} does not start with a count line and a line of names: restore CelebA's file")
+        raise InfoGANError(
+            f"{path} does not start with a count line and a line of names: restore CelebA's file, or {fix}"
+        )
     names = head[1][1]
     rows = read_table(path, len(names) + 1, f"a file name and {len(names)} values of 1 or -1", fix, skip=2)
     values: dict[str, list[str]] = {row[0]: row[1:] for _, row in rows}
     bad = next(((number, value) for number, row in rows for value in row[1:] if value not in ("1", "-1")), None)
     if bad is not None:
-        raise InfoGANError(f"{path} line {bad[0]} has the value {bad[1]!r}, not 1 or -1: restore CelebA's file")
-    absent = [p.name for p in files if p.name not in values]
+        raise InfoGANError(
+            f"{path} line {bad[0]} has the value {bad[1]!r}, not 1 or -1: restore CelebA's file, or {fix}"
+        )
+    # every image of the folder, not only `files`: a split's run then fails the same whichever split lacks a line
+    image_dir = celeba_image_dir(root)
+    every = list_images(image_dir)
+    absent = [p.name for p in every if p.name not in values]
     if absent:
         raise InfoGANError(
-            f"{path} has no line for {len(absent)} image(s) of the folder (first: {absent[0]}): "
-            f"restore CelebA's file, or {fix}"
+            f"{path} has no line for {len(absent)} of the {len(every)} images in {image_dir} (first: {absent[0]}): "
+            f"add a line for each image (restore CelebA's file), or {fix}"
         )
     table = np.array([values[p.name] for p in files], dtype=np.int8)
     return (table > 0).astype(np.uint8), names
