@@ -56,6 +56,60 @@ def write_images(folder: Path, count: int, size: tuple[int, int], mode: str = "R
         Image.fromarray(pixels.squeeze(2) if channels == 1 else pixels, mode).save(folder / f"{i:06d}{suffix}")
 
 
+# CelebA's 40 attributes, in the order of the names line of list_attr_celeba.txt
+CELEBA_ATTRIBUTE_NAMES = [
+    "5_o_Clock_Shadow",
+    "Arched_Eyebrows",
+    "Attractive",
+    "Bags_Under_Eyes",
+    "Bald",
+    "Bangs",
+    "Big_Lips",
+    "Big_Nose",
+    "Black_Hair",
+    "Blond_Hair",
+    "Blurry",
+    "Brown_Hair",
+    "Bushy_Eyebrows",
+    "Chubby",
+    "Double_Chin",
+    "Eyeglasses",
+    "Goatee",
+    "Gray_Hair",
+    "Heavy_Makeup",
+    "High_Cheekbones",
+    "Male",
+    "Mouth_Slightly_Open",
+    "Mustache",
+    "Narrow_Eyes",
+    "No_Beard",
+    "Oval_Face",
+    "Pale_Skin",
+    "Pointy_Nose",
+    "Receding_Hairline",
+    "Rosy_Cheeks",
+    "Sideburns",
+    "Smiling",
+    "Straight_Hair",
+    "Wavy_Hair",
+    "Wearing_Earrings",
+    "Wearing_Hat",
+    "Wearing_Lipstick",
+    "Wearing_Necklace",
+    "Wearing_Necktie",
+    "Young",
+]
+
+
+def celeba_attribute_lines(names: list[str], table: np.ndarray) -> list[str]:
+    """list_attr_celeba.txt as CelebA writes it: the count of images, the attribute names, then each file
+    name with its attributes as 1 or -1 (`table`: (N, 40) 0/1), padded to two characters as in the original."""
+    rows = [
+        f"{name} " + " ".join(f"{2 * value - 1:2d}" for value in row) for name, row in zip(names, table, strict=True)
+    ]
+    return [str(len(names)), " ".join(CELEBA_ATTRIBUTE_NAMES), *rows]
+
+
 @pytest.fixture
 def class_folder(tmp_path: Path) -> Path:
     """Two class subfolders of differently sized and moded images."""

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import png16, png_header, write_images
+from conftest import celeba_attribute_lines, png16, png_header, write_images
 
 from infogan.checkpoint import FORMAT_VERSION, load_checkpoint, save_checkpoint
 from infogan.cli import main
+from infogan.data import holdout_order
 from infogan.data.idx import write_idx
 from infogan.errors import InfoGANError
 
@@ -172,7 +173,9 @@ def test_celeba_partition_file_errors(tmp_path, capsys):
     write_images(tmp_path / "img_align_celeba", 4, (40, 50), "RGB", ".jpg")
     args = ["train", "--preset", "celeba", "--data", str(tmp_path), "--out", str(tmp_path / "r"), "--steps", "1"]
     (tmp_path / "list_eval_partition.txt").write_bytes(b"000000.jpg 0\n000001.jpg\n")
-    fails(args, capsys, "list_eval_partition.txt line 2 is not `FILE PARTITION`")
+    fails(
+        args, capsys, "list_eval_partition.txt line 2 has 1 field(s), not 2 (`FILE PARTITION`)", "restore CelebA's file"
+    )
     (tmp_path / "list_eval_partition.txt").write_bytes(b"\xff\xfe\x00 0\n")
     fails(args, capsys, "list_eval_partition.txt is not a text file")
 
@@ -637,6 +640,60 @@ def test_celeba_partition_files_that_name_no_usable_image(content, message, tmp_
     (tmp_path / "list_eval_partition.txt").write_bytes(content)
     args = ["train", "--preset", "celeba", "--data", str(tmp_path), "--out", str(tmp_path / "r"), "--steps", "1"]
     fails(args, capsys, "list_eval_partition.txt", message)
+
+
+def test_a_celeba_partition_file_naming_missing_images(tmp_path, capsys):
+    write_images(tmp_path / "img_align_celeba", 4, (40, 50), "RGB", ".jpg")
+    (tmp_path / "list_eval_partition.txt").write_text("000000.jpg 0\n000001.jpg 0\n000002.jpg 2\n777777.jpg 2\n")
+    args = ["train", "--preset", "celeba", "--data", str(tmp_path), "--out", str(tmp_path / "r"), "--steps", "1"]
+    fails(args, capsys, "list_eval_partition.txt names 1 image(s) missing from", "(first: 777777.jpg)", "restore them")
+    assert not (tmp_path / "r").exists()
+
+
+def celeba_attribute_errors() -> list:
+    """(how list_attr_celeba.txt's lines are spoilt, what the error says) for a folder of 8 images."""
+    held = f"{holdout_order(8)[0][0]:06d}.jpg"  # an image of the test part: a training run must refuse it too
+
+    def short_line(lines):
+        lines[3] = lines[3].rsplit(" ", 1)[0]
+
+    def no_line(lines):
+        lines.remove(next(line for line in lines if line.startswith(held)))
+
+    def value(text):
+        def spoil(lines):
+            lines[2] = lines[2].split()[0] + f" {text}" + " -1" * 39
+
+        return spoil
+
+    fix = "or delete it to train without attributes"
+    return [
+        (short_line, ("list_attr_celeba.txt line 4 has 40 field(s), not 41 (a file name and 40 values", fix)),
+        (no_line, ("list_attr_celeba.txt has no line for 1 of the 8 images in", f"(first: {held})", fix)),
+        (value("0"), ("list_attr_celeba.txt line 3 has the value '0', not 1 or -1", fix)),
+        (value("yes"), ("list_attr_celeba.txt line 3 has the value 'yes', not 1 or -1", fix)),
+    ]
+
+
+@pytest.mark.parametrize(("spoil", "messages"), celeba_attribute_errors(), ids=["columns", "no-line", "0", "yes"])
+def test_celeba_attribute_file_errors(spoil, messages, tmp_path, capsys):
+    write_images(tmp_path / "img_align_celeba", 8, (89, 109), "RGB", ".jpg")
+    lines = celeba_attribute_lines([f"{i:06d}.jpg" for i in range(8)], np.ones((8, 40), int))
+    spoil(lines)
+    (tmp_path / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
+    args = ["train", "--preset", "celeba", "--data", str(tmp_path), "--out", str(tmp_path / "r"), "--steps", "1"]
+    fails(args, capsys, *messages)
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_celeba_folder_smaller_than_a_batch(tmp_path, capsys):
+    write_images(tmp_path / "img_align_celeba", 20, (89, 109), "RGB", ".jpg")
+    args = ["train", "--preset", "celeba", "--data", str(tmp_path), "--out", str(tmp_path / "r"), "--steps", "1"]
+    shown = f"larger than the data set: celeba ({tmp_path}, all but the held-out part) holds 16 images"
+    fails(
+        args, capsys, "--batch-size 64 (per process)", shown, "pass a smaller --batch-size, or --data with more images"
+    )
+    assert not (tmp_path / "r").exists()
 
 
 def test_a_celeba_partition_file_with_a_byte_order_mark_keeps_its_first_image(tmp_path):

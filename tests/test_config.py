@@ -12,8 +12,11 @@ def test_presets_reproduce_the_reference_setups():
     assert TrainConfig().real_cluster_gamma == 1.0
     alternative = preset_config("mnist-4cont")
     assert (alternative.noise, alternative.continuous) == (100, 4)
-    celeba = preset_config("celeba")
-    assert (celeba.noise, celeba.categorical, celeba.image_size, celeba.channels) == (128, (10,) * 10, 64, 3)
+    celeba = preset_config("celeba")  # the paper's CelebA table
+    assert (celeba.noise, celeba.categorical, celeba.continuous) == (128, (10,) * 10, 0)
+    assert (celeba.image_size, celeba.channels, celeba.network) == (32, 3, "paper-celeba")
+    wide = preset_config("celeba-64")  # the DCGAN 64x64 setup of reimplementations
+    assert (wide.noise, wide.categorical, wide.image_size, wide.network) == (128, (10,) * 10, 64, "paper")
     assert preset_config("fashion-mnist").dataset == "fashion-mnist"
     assert all(p.reason for p in PRESETS.values())
 

@@ -336,8 +336,9 @@ class Trainer:
         self.data = load_dataset(config)
         if len(self.data) // world_size < config.batch_size:
             raise InfoGANError(
-                f"--batch-size {config.batch_size} (per process) is larger than the data set "
-                f"({len(self.data)} images over {world_size} process(es))"
+                f"--batch-size {config.batch_size} (per process) is larger than the data set: {self.data.name} "
+                f"holds {len(self.data)} images over {world_size} process(es): pass a smaller --batch-size, "
+                "or --data with more images"
             )
         self.images = place_images(self.data, device)
         # channels-last convolutions: the same math, 15-20% faster per step on this CPU (benchmarks/train_speed.py)

@@ -124,6 +124,11 @@ def scored_images(data: ImageData) -> ImageData:
 def clustering_data(config: TrainConfig, split: str = "test", data_dir: str | None = None) -> ImageData:
     """The labelled images a run's codes are scored on (see scored_images); Skipped without labels."""
     data = load_dataset(config, split, data_dir)
+    if data.labels is None and data.attribute_names is not None:  # CelebA's faces: attributes, not classes
+        raise Skipped(
+            f"{data.name} holds faces, which have no classes to cluster: `infogan evaluate --metrics attributes` "
+            f"measures what the codes learned, against its {len(data.attribute_names)} attributes"
+        )
     if data.labels is None:
         raise Skipped(f"{data.name} has no labels: pass --data with a labelled source (IDX files, class folders)")
     return scored_images(data)
