@@ -7,6 +7,8 @@ Stages, each a subprocess with its own timeout, all inside a total budget of 8 m
   tests-cuda   tests/test_cuda.py (a step on CUDA against the CPU, bf16, data on the GPU, exact resume)
   speed-*      benchmarks/train_speed.py at batch 64 and 256, eager and --compile reduce-overhead,
                the plain PyTorch loop timed beside infogan's step in the same process
+  faces-*      the same for the face presets (celeba: the paper's CelebA networks, 32x32; celeba-64: DCGAN's),
+               float32 and bf16, on random RGB images of their shape (the GPU machine has no faces)
   epoch-*      one Fashion-MNIST epoch of `infogan train --preset fashion-mnist`, eager and reduce-overhead
   dsprites-*   one epoch of the 65,536 sprites with the dsprites preset's 64x64 networks and with DCGAN's
   tests-suite  the rest of the test suite with CUDA visible, in the time left
@@ -241,6 +243,8 @@ def check(out: Path, work: Path, dry_run: bool, site: Path | None) -> dict:
             "fashion-mnist": f"synthetic: {FASHION_SHAPE['train']:,} + {FASHION_SHAPE['test']:,} random 28x28 uint8 "
             "images in Fashion-MNIST's IDX files (the GPU machine has no network; timing does not depend on pixels)",
             "dsprites": f"{SPRITES:,} sprites drawn at random from the procedural set (infogan.data.dsprites)",
+            "faces": "train_speed.py's random uint8 RGB images of each face preset's shape (it has no --data there: "
+            "the GPU machine has no faces; a step's time does not depend on the pixels)",
         },
         "not_covered": ["nccl under torchrun: NCCL needs one GPU per process, and this check has one GPU"],
         "stages": [],
@@ -271,15 +275,22 @@ def check(out: Path, work: Path, dry_run: bool, site: Path | None) -> dict:
 
     # --- speed: the plain loop and infogan's step alternately in one process
     steps, rounds = ("2", "1") if device == "cpu" else ("50", "5")
+
+    def speed(name: str, flags: list[str], timeout: float) -> None:
+        """A stage of train_speed.py with `flags`, its figures added to the stage's record."""
+        figures = work / f"{name}.json"
+        command = [python, "benchmarks/train_speed.py", "--device", device, *flags]
+        record, _ = stage(name, [*command, "--steps", steps, "--rounds", rounds, "--json", str(figures)], timeout)
+        if figures.is_file():
+            record.update(json.loads(figures.read_text()))
+
     for batch in (64, 256):
         for mode in ("none", "reduce-overhead"):
-            figures = work / f"speed-{batch}-{mode}.json"
-            command = [python, "benchmarks/train_speed.py", "--device", device, "--preset", "fashion-mnist"]
-            command += ["--data", fashion, "--batch-size", str(batch), "--compile", mode]
-            command += ["--steps", steps, "--rounds", rounds, "--json", str(figures)]
-            record, _ = stage(f"speed-b{batch}-{mode}", command, 150 if mode == "none" else 200)
-            if figures.is_file():
-                record.update(json.loads(figures.read_text()))
+            flags = ["--preset", "fashion-mnist", "--data", fashion, "--batch-size", str(batch), "--compile", mode]
+            speed(f"speed-b{batch}-{mode}", flags, 150 if mode == "none" else 200)
+    for preset in ("celeba", "celeba-64"):  # no --data: random images of the preset's shape
+        for precision in ("float32", "bf16"):
+            speed(f"faces-{preset}-{precision}", ["--preset", preset, "--precision", precision], 120)
 
     # --- training epochs through the command line, timed from the run folder
     few = ["--steps", "3"] if device == "cpu" else []

@@ -11,6 +11,15 @@ the CPU, allocated on the GPU); --profile N prints where N steps of infogan's st
     python benchmarks/train_speed.py --batch-size 64 --rounds 5
     python benchmarks/train_speed.py --preset dsprites --precision bf16 --profile 20
     python benchmarks/train_speed.py --device cuda --compile reduce-overhead --data DIR --json speed.json
+
+The face presets (`celeba`: the paper's CelebA networks at 32x32; `celeba-64`: DCGAN's at 64x64), each in
+float32 and bf16, on the real faces; without --data they time random images of the same shape (the pixels
+do not change a step's time), as on a machine without the faces:
+
+    python benchmarks/train_speed.py --preset celeba --data ../shared/data/celeba-10k --rounds 5
+    python benchmarks/train_speed.py --preset celeba --data ../shared/data/celeba-10k --rounds 5 --precision bf16
+    python benchmarks/train_speed.py --preset celeba-64 --data ../shared/data/celeba-10k --rounds 5
+    python benchmarks/train_speed.py --preset celeba-64 --data ../shared/data/celeba-10k --rounds 5 --precision bf16
 """
 
 from __future__ import annotations
@@ -29,10 +38,21 @@ from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.flop_counter import FlopCounterMode
 
 from infogan.config import COMPILE_MODES, preset_config
-from infogan.data import load_dataset, to_unit_range
+from infogan.data import ImageData, load_dataset, to_unit_range
 from infogan.latent import sample_latent
 from infogan.networks import build_model, resolve_device
 from infogan.train import compile_networks, make_optimizers, train_step
+
+# data sets that exist only as the user's folder (--data), timed on random images of their shape without one
+FOLDER_DATASETS = ("celeba", "folder")
+GENERATED_IMAGES = 8_000  # as many as the training part of ../shared/data/celeba-10k
+
+
+def generated_images(config, count: int = GENERATED_IMAGES) -> ImageData:
+    """Random uint8 images of the shape the config's networks take: a step's time does not depend on the pixels."""
+    shape = (count, config.channels, config.image_size, config.image_size)
+    images = torch.randint(0, 256, shape, dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    return ImageData(images, None, f"random {config.image_size}x{config.image_size}x{config.channels} (no --data)")
 
 
 def plain_loop(config, data_images, device):
@@ -176,7 +196,11 @@ def main() -> None:
     )
     parser.add_argument("--amp", dest="precision", action="store_const", const="bf16", help="--precision bf16")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="print a profile of N of infogan's steps")
-    parser.add_argument("--data", help="folder of IDX files to train on (default: the preset's data set)")
+    parser.add_argument(
+        "--data",
+        help="the data set's folder or file (default: the preset's data set; for celeba and folder presets, "
+        "random images of their shape)",
+    )
     parser.add_argument("--images", type=int, help="time on the first N images only (the plain loop holds floats)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
@@ -193,7 +217,7 @@ def main() -> None:
         g_steps=1,
         data_dir=args.data,
     )
-    dataset = load_dataset(config)
+    dataset = generated_images(config) if config.dataset in FOLDER_DATASETS and not args.data else load_dataset(config)
     data = dataset.images[: args.images]  # dSprites' 737,280 as floats would take 12 GB
     torch.manual_seed(0)
     plain = plain_loop(dataclasses.replace(config, precision="float32"), data, device)
