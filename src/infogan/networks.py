@@ -22,6 +22,7 @@ from infogan.latent import LatentSpec
 if typing.TYPE_CHECKING:
     from infogan.config import TrainConfig
 
+
 @dataclass(frozen=True)
 class Layout:
     """The shape of one network family at one image size.
