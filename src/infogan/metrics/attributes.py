@@ -27,7 +27,14 @@ from infogan.errors import InfoGANError
 from infogan.files import atomic_write
 from infogan.generate import generate, q_outputs
 from infogan.latent import Latent, category_sweep_latent, code_sweep_latent
-from infogan.metrics.code_effects import LATENTS, STEPS, category_effects, code_effects, labelled_rows
+from infogan.metrics.code_effects import (
+    LATENTS,
+    STEPS,
+    CategoryEffect,
+    category_effects,
+    code_effects,
+    labelled_rows,
+)
 from infogan.metrics.domain_classifier import Classifier, load_classifier, rank_auc
 from infogan.metrics.registry import DoesNotApply, EvalContext, Skipped, register
 
@@ -99,7 +106,7 @@ def code_table(effects: list, reading: dict[str, dict[str, np.ndarray]], names: 
         real = reading[effect.code]
         rows = {}
         for i, name in enumerate(names):
-            if hasattr(effect, "spread"):
+            if isinstance(effect, CategoryEffect):
                 row = {"effect": effect.spread[name], "low_value": effect.low[name], "high_value": effect.high[name]}
             else:
                 row = {"effect": effect.change[name], "rho": effect.rho[name]}

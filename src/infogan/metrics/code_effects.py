@@ -32,7 +32,7 @@ import torch
 from infogan.generate import generate
 from infogan.latent import Latent, LatentSpec, category_sweep_latent, code_sweep_latent
 from infogan.metrics import image_properties
-from infogan.metrics.registry import EvalContext, Skipped, register
+from infogan.metrics.registry import DoesNotApply, EvalContext, Skipped, register
 
 LATENTS = 200  # traversals per code: the mean rho's standard error is about 0.3 / sqrt(200) = 0.02
 STEPS = 9  # values from -1 to 1 on each traversal
@@ -215,6 +215,8 @@ def labelled_rows(blocks: list[tuple[str, torch.Tensor, int]], title: str, path:
 @register("codes", "what each continuous code does: Spearman rho with slant, width, height, thickness, ink")
 def codes(ctx: EvalContext) -> dict[str, float]:
     model, config = ctx.run.model, ctx.run.config
+    if config.dataset == "celeba":
+        raise DoesNotApply("measures strokes in grey images: the metric attributes names the codes of faces")
     if model.spec.continuous == 0:
         raise Skipped("the model has no continuous code")
     if config.channels != 1:
