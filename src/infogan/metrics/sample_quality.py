@@ -177,13 +177,15 @@ def classifier_score(probabilities: np.ndarray) -> float:
 
 
 def quality(classifier: Classifier, reference: torch.Tensor, images: torch.Tensor) -> dict[str, float]:
-    """Frechet distance, precision, recall (k = 3) of `images` against `reference`, and their classifier score."""
+    """Frechet distance, precision, recall (k = 3) of `images` against `reference`, and their classifier score
+    (a class classifier's only: an attribute classifier's probabilities are not one distribution over classes)."""
     reference_features, _ = classifier.predict(reference)
     features, probabilities = classifier.predict(images)
     reference_features, features = reference_features.double().numpy(), features.double().numpy()
     out = {"fd": frechet_distance(*gaussian_statistics(features), *gaussian_statistics(reference_features))}
     out.update(precision_recall(reference_features, features, k=3))
-    out["classifier_score"] = classifier_score(probabilities.double().numpy())
+    if classifier.attributes is None:
+        out["classifier_score"] = classifier_score(probabilities.double().numpy())
     return out
 
 
