@@ -189,7 +189,8 @@ def attributes(ctx: EvalContext) -> dict[str, float]:
 
     json_path = ctx.output_folder / "attributes.json"
     with atomic_write(json_path, "w") as handle:
-        json.dump({"tied_at": TIED, "codes": table}, handle, indent=1)
+        readable = dict(zip(classifier.attributes, classifier.attribute_auc or [], strict=False))
+        json.dump({"tied_at": TIED, "classifier_auc": readable, "codes": table}, handle, indent=1)
     png_path = ctx.output_folder / "attributes.png"
     picture(render, model.spec, table, str(png_path), ctx.seed)
     ctx.files += [json_path, png_path]

@@ -82,6 +82,7 @@ class Classifier:
     test_score: float
     split_note: str
     attributes: list[str] | None = None  # the attributes' names; None: a class classifier
+    attribute_auc: list[float] | None = None  # each attribute's AUC on the held-out faces (test_score: their mean)
 
     @property
     def score_name(self) -> str:
@@ -191,7 +192,8 @@ def train_classifier(
         classifier.test_score = accuracy(classifier, test)
     else:
         _, probabilities = classifier.predict(test.images)
-        classifier.test_score = float(auc(probabilities.numpy(), test.attributes.numpy()).mean())
+        classifier.attribute_auc = auc(probabilities.numpy(), test.attributes.numpy()).tolist()
+        classifier.test_score = float(np.mean(classifier.attribute_auc))
     return classifier
 
 
@@ -210,6 +212,7 @@ def save_classifier(classifier: Classifier, cache: str | Path | None = None) -> 
         "split_note": classifier.split_note,
         "key": classifier.key,
         "attributes": classifier.attributes or [],
+        "attribute_auc": classifier.attribute_auc or [],
     }
     save_checkpoint(state, path)
     return path
@@ -250,4 +253,5 @@ def load_classifier(config: TrainConfig, data_dir: str | None = None, cache: str
         command = classifier_command(config, data_dir, cache, retrain=True)
         raise InfoGANError(f"{error}: train it again with `{command}`") from None
     attributes = state.get("attributes") or None  # files written before attribute classifiers: a class classifier
-    return Classifier(network.eval(), key, state["test_accuracy"], state["split_note"], attributes)
+    attribute_auc = state.get("attribute_auc") or None
+    return Classifier(network.eval(), key, state["test_accuracy"], state["split_note"], attributes, attribute_auc)
