@@ -177,13 +177,16 @@ def classifier_score(probabilities: np.ndarray) -> float:
 
 
 def quality(classifier: Classifier, reference: torch.Tensor, images: torch.Tensor) -> dict[str, float]:
-    """Frechet distance, precision, recall (k = 3) of `images` against `reference`, and their classifier score."""
+    """Frechet distance, precision, recall (k = 3) of `images` against `reference`, and their classifier score
+    when the classifier has classes: an attribute classifier's 40 independent probabilities are no
+    distribution over classes for the score's formula to read."""
     reference_features, _ = classifier.predict(reference)
     features, probabilities = classifier.predict(images)
     reference_features, features = reference_features.double().numpy(), features.double().numpy()
     out = {"fd": frechet_distance(*gaussian_statistics(features), *gaussian_statistics(reference_features))}
     out.update(precision_recall(reference_features, features, k=3))
-    out["classifier_score"] = classifier_score(probabilities.double().numpy())
+    if classifier.attributes is None:
+        out["classifier_score"] = classifier_score(probabilities.double().numpy())
     return out
 
 
@@ -212,7 +215,7 @@ def weak_features(classifier: Classifier, model: dict[str, float], real: dict[st
 @register(
     "sample_quality",
     "Frechet distance, precision/recall (k=3), classifier score in a domain classifier's space (faces: the "
-    "attribute classifier's)",
+    "attribute classifier's, without a classifier score)",
 )
 def sample_quality(ctx: EvalContext) -> dict[str, float]:
     config = ctx.run.config
