@@ -1,24 +1,34 @@
-"""benchmarks/gpu_check.py keeps going past a failed or hung stage and records each in its JSON report."""
+"""benchmarks/gpu_check.py keeps going past a failed or hung stage and records each in its JSON report;
+benchmarks/face_training_curve.py measures every checkpoint of a run once."""
 
 import importlib.util
 import json
+import math
 import os
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
+from conftest import celeba_attribute_lines, write_images
+
+from infogan.cli import main
+from infogan.config import TrainConfig
+from infogan.metrics.domain_classifier import save_classifier, train_classifier
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_gpu_check():
-    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "benchmarks" / "gpu_check.py")
+def load_benchmark(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # where dataclasses look up the module's names
     spec.loader.exec_module(module)
     return module
 
 
 def test_a_failed_or_timed_out_stage_is_recorded_and_the_next_one_runs(tmp_path):
-    gpu_check = load_gpu_check()
+    gpu_check = load_benchmark("gpu_check")
     report, log, deadline = {"stages": []}, tmp_path / "check.log", time.monotonic() + 60
     env = dict(os.environ)
 
@@ -43,7 +53,7 @@ def test_a_failed_or_timed_out_stage_is_recorded_and_the_next_one_runs(tmp_path)
 
 
 def test_test_outcomes_are_read_from_junit_or_from_the_verbose_output_of_a_killed_run(tmp_path):
-    gpu_check = load_gpu_check()
+    gpu_check = load_benchmark("gpu_check")
     junit = tmp_path / "junit.xml"
     junit.write_text(
         '<testsuites><testsuite tests="3" failures="1" errors="0" skipped="1">'
@@ -67,3 +77,31 @@ def test_test_outcomes_are_read_from_junit_or_from_the_verbose_output_of_a_kille
     )
     counts = gpu_check.progress_counts(output)["pytest"]
     assert counts["passed"] == counts["failed"] == 1 and counts["not_passed"] == ["tests/test_a.py::test_bad[cuda]"]
+
+
+def test_the_face_training_curve_has_a_row_per_checkpoint_and_skips_those_it_has(tmp_path, capsys):
+    faces, run, cache, out = tmp_path / "faces", tmp_path / "run", tmp_path / "classifiers", tmp_path / "curve.json"
+    write_images(faces / "img_align_celeba", 60, (89, 109), "RGB", ".jpg")  # 48 to train on, 12 held out
+    files = sorted(p.name for p in (faces / "img_align_celeba").iterdir())
+    attributes = np.random.default_rng(0).integers(0, 2, (len(files), 40))
+    (faces / "list_attr_celeba.txt").write_text("\n".join(celeba_attribute_lines(files, attributes)) + "\n")
+    args = ["--data", str(faces), "--out", str(run), "--steps", "4", "--batch-size", "8", "--checkpoint-every", "2"]
+    main(["train", "--preset", "celeba", *args, "--keep-checkpoints", "5"])
+    config = TrainConfig(dataset="celeba", data_dir=str(faces), image_size=32, channels=3)
+    save_classifier(train_classifier(config, epochs=1), cache)
+    curve = load_benchmark("face_training_curve")
+    argv = [str(run), "--data", str(faces), "--classifiers", str(cache), "--samples", "12", "--json", str(out)]
+
+    curve.main(argv)
+    printed = capsys.readouterr().out
+    entry = json.loads(out.read_text())[str(run.resolve())]
+    assert [row["step"] for row in entry["checkpoints"]] == [2, 4]
+    assert [row["images_seen"] for row in entry["checkpoints"]] == [16, 32]
+    for row in [entry["floor"], *entry["checkpoints"]]:
+        assert all(math.isfinite(value) for value in row.values()), row
+    lines = printed.splitlines()
+    heading = next(i for i, line in enumerate(lines) if line.endswith("D acc held-out vs fake"))
+    assert [line.split()[:2] for line in lines[heading + 1 : heading + 3]] == [["2", "16"], ["4", "32"]]
+
+    curve.main(argv)  # everything measured: nothing is loaded again
+    assert "done" not in capsys.readouterr().out and json.loads(out.read_text())[str(run.resolve())] == entry

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from scipy import linalg
 
-from infogan.data import labelled_splits
+from infogan.data import LabelledSplits, labelled_splits
 from infogan.errors import InfoGANError
 from infogan.metrics.domain_classifier import Classifier, load_classifier
 from infogan.metrics.registry import EvalContext, Skipped, register
@@ -178,7 +178,8 @@ def classifier_score(probabilities: np.ndarray) -> float:
 
 def quality(classifier: Classifier, reference: torch.Tensor, images: torch.Tensor) -> dict[str, float]:
     """Frechet distance, precision, recall (k = 3) of `images` against `reference`, and their classifier score
-    (a class classifier's only: an attribute classifier's probabilities are not one distribution over classes)."""
+    when the classifier has classes: an attribute classifier's 40 independent probabilities are no
+    distribution over classes for the score's formula to read."""
     reference_features, _ = classifier.predict(reference)
     features, probabilities = classifier.predict(images)
     reference_features, features = reference_features.double().numpy(), features.double().numpy()
@@ -187,6 +188,16 @@ def quality(classifier: Classifier, reference: torch.Tensor, images: torch.Tenso
     if classifier.attributes is None:
         out["classifier_score"] = classifier_score(probabilities.double().numpy())
     return out
+
+
+def real_samples(splits: LabelledSplits, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Up to `count` test images, the reference samples are compared with, and as many training images, the
+    real-vs-real floor's samples: both uint8, drawn with `seed`."""
+    count = min(count, len(splits.test), len(splits.train))
+    pick = torch.Generator().manual_seed(seed)
+    test = splits.test.images[torch.randperm(len(splits.test), generator=pick)[:count]]
+    train = splits.train.images[torch.randperm(len(splits.train), generator=pick)[:count]]
+    return test, train
 
 
 def weak_features(classifier: Classifier, model: dict[str, float], real: dict[str, float]) -> str | None:
@@ -214,7 +225,7 @@ def weak_features(classifier: Classifier, model: dict[str, float], real: dict[st
 @register(
     "sample_quality",
     "Frechet distance, precision/recall (k=3), classifier score in a domain classifier's space (faces: the "
-    "attribute classifier's)",
+    "attribute classifier's, without a classifier score)",
 )
 def sample_quality(ctx: EvalContext) -> dict[str, float]:
     config = ctx.run.config
@@ -223,10 +234,8 @@ def sample_quality(ctx: EvalContext) -> dict[str, float]:
         splits = labelled_splits(config, ctx.data_dir, need_labels=classifier.attributes is None)
     except InfoGANError as error:
         raise Skipped(str(error)) from None
-    count = min(ctx.samples, len(splits.test), len(splits.train))
-    pick = torch.Generator().manual_seed(ctx.seed)
-    test = splits.test.images[torch.randperm(len(splits.test), generator=pick)[:count]]
-    train = splits.train.images[torch.randperm(len(splits.train), generator=pick)[:count]]
+    test, train = real_samples(splits, ctx.samples, ctx.seed)
+    count = len(test)
     ctx.notes["sample_quality"] = (
         f"{count} samples against {count} test images ({splits.note}); real-vs-real: {count} training images"
     )
