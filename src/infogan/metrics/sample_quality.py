@@ -216,9 +216,10 @@ def weak_features(classifier: Classifier, model: dict[str, float], real: dict[st
         )
     if not reasons:
         return None
+    figures = "FD, precision and recall" + (" and the classifier score" if classifier.attributes is None else "")
     return (
-        f"{'; '.join(reasons)}: its feature space barely tells these images apart, so FD, precision, recall and "
-        "the classifier score say little about the samples here; judge them by the pictures"
+        f"{'; '.join(reasons)}: its feature space barely tells these images apart, so {figures} say little about "
+        "the samples here; judge them by the pictures"
     )
 
 
