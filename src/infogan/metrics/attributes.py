@@ -122,7 +122,8 @@ def code_table(effects: list, reading: dict[str, dict[str, np.ndarray]], names: 
             row.update({key: float(values[i]) for key, values in real.items() if key != "value"})
             row["real_value"] = int(real["value"][i])
             rows[name] = row
-        table[effect.code] = {"effect_chance": effect.chance, "attributes": rows}
+        chance = effect.chance if hasattr(effect, "spread") else effect.change_chance  # in the effect's units
+        table[effect.code] = {"effect_chance": chance, "attributes": rows}
     return table
 
 
