@@ -48,6 +48,8 @@ class CodeEffect:
     rho: dict[str, float]  # property -> mean Spearman correlation along the traversals
     change: dict[str, float]  # property -> mean property at code 1 minus at code -1
     chance: float  # 95th percentile of |rho| with the traversals shuffled, largest over the properties
+    # the same for |change|, in the properties' units: comparable where they share one (probabilities)
+    change_chance: float
 
     @property
     def name(self) -> str:
@@ -85,15 +87,15 @@ def spearman_along_rows(values: np.ndarray) -> np.ndarray:
 def code_effect(code: str, measured: dict[str, np.ndarray], rng: np.random.Generator) -> CodeEffect:
     """The effect of one code from its traversals' measurements {property: (latents, steps)}, the code
     rising from -1 to 1 along axis 1."""
-    rho, change, chance = {}, {}, 0.0
+    rho, change, chance, change_chance = {}, {}, 0.0, 0.0
     for name, values in measured.items():
         rho[name] = float(spearman_along_rows(values).mean())
         change[name] = float((values[:, -1] - values[:, 0]).mean())
-        shuffled = [
-            abs(spearman_along_rows(rng.permuted(values, axis=1)).mean()) for _ in range(SHUFFLES)
-        ]  # each row in its own random order
-        chance = max(chance, float(np.quantile(shuffled, 0.95)))
-    return CodeEffect(code, rho, change, chance)
+        shuffled = [rng.permuted(values, axis=1) for _ in range(SHUFFLES)]  # each row in its own random order
+        chance = max(chance, float(np.quantile([abs(spearman_along_rows(s).mean()) for s in shuffled], 0.95)))
+        changes = [abs((s[:, -1] - s[:, 0]).mean()) for s in shuffled]
+        change_chance = max(change_chance, float(np.quantile(changes, 0.95)))
+    return CodeEffect(code, rho, change, chance, change_chance)
 
 
 @dataclass(frozen=True)
