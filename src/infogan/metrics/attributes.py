@@ -31,12 +31,14 @@ from infogan.metrics.code_effects import (
     LATENTS,
     STEPS,
     CategoryEffect,
+    Measure,
     category_effects,
     code_effects,
     labelled_rows,
 )
 from infogan.metrics.domain_classifier import Classifier, load_classifier, rank_auc
 from infogan.metrics.registry import DoesNotApply, EvalContext, Skipped, register
+from infogan.networks import InfoGAN
 
 TIED = 0.25  # effect in predicted probability from which a code is tied to an attribute
 SHOWN = 3  # attributes named per code in the report and the picture
@@ -96,7 +98,7 @@ def real_reading(scores: np.ndarray, targets: np.ndarray, rng: np.random.Generat
     return out
 
 
-def q_scores(model, images: torch.Tensor) -> dict[str, np.ndarray]:
+def q_scores(model: InfoGAN, images: torch.Tensor) -> dict[str, np.ndarray]:
     """Q's reading of real images per code: {catI: (N, K) probabilities, contJ: (N, 1) means}."""
     logits, means, _ = q_outputs(model, images)
     scores = {f"cat{i}": part.softmax(1).numpy() for i, part in enumerate(logits)}
@@ -104,7 +106,7 @@ def q_scores(model, images: torch.Tensor) -> dict[str, np.ndarray]:
     return scores
 
 
-def measure_attributes(classifier: Classifier):
+def measure_attributes(classifier: Classifier) -> Measure:
     """The attribute classifier as code_effects' source of measurements: images -> {attribute: (N,) probability}."""
 
     def measure(images: torch.Tensor) -> dict[str, np.ndarray]:
@@ -129,7 +131,7 @@ def code_table(effects: list, reading: dict[str, dict[str, np.ndarray]], names: 
             row.update({key: float(values[i]) for key, values in real.items() if key != "value"})
             row["real_value"] = int(real["value"][i])
             rows[name] = row
-        chance = effect.chance if hasattr(effect, "spread") else effect.change_chance  # in the effect's units
+        chance = effect.chance if isinstance(effect, CategoryEffect) else effect.change_chance  # the effect's units
         table[effect.code] = {"effect_chance": chance, "attributes": rows}
     return table
 
