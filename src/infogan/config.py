@@ -386,8 +386,8 @@ PRESETS: dict[str, Preset] = {
     "celeba-64": Preset(
         "CelebA at 64x64 as reimplementations show it: DCGAN networks with the 1024-unit layers, 128 noise, "
         "ten 10-way categorical codes; on the first 10,000 CelebA faces it collapsed in its first epoch (bf16 and "
-        "float32, G lr 1e-3 and 2e-4, spectral norm, lambda 0.1: docs/results/celeba.md); only --network small "
-        "--info-weight-cat 0.1 made faces (a 1,500-step screen): use celeba",
+        "float32, G lr 1e-3 and 2e-4, spectral norm, lambda 0.1: docs/results/celeba.md); --network small "
+        "--info-weight-cat 0.1 made faces, poor ones (FD 103 after 400k images): use celeba",
         {
             "dataset": "celeba",
             "image_size": 64,
