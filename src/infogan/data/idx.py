@@ -41,7 +41,13 @@ def parse_idx(raw: bytes, name: str = "IDX data") -> np.ndarray:
             f"{name} holds {len(raw) - header} bytes of data but its header {shape} needs {expected}: "
             "the file is truncated or corrupt, download it again"
         )
-    return np.frombuffer(raw, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    try:
+        values = np.frombuffer(raw, dtype, offset=header).reshape(shape)
+    except ValueError:  # a zero dimension beside others whose product numpy cannot index: (0, 3e9, 3e9)
+        raise InfoGANError(
+            f"{name} has a header {shape} no array can have: the file is corrupt, download it again"
+        ) from None
+    return values.astype(dtype.newbyteorder("="))
 
 
 def read_idx(path: str | Path) -> np.ndarray:
