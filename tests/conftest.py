@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import struct
+import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,16 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         patch.setenv("INFOGAN_CACHE", str(cache))
         patch.delenv("INFOGAN_CLASSIFIERS", raising=False)
         yield cache
+
+
+@pytest.fixture(scope="module")
+def module_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Path]]:
+    """mktemp for module-scoped fixtures, whose folders go when their module ends, not with the session:
+    their runs hold 160 MB checkpoints, and all of them kept to the end of the session filled a CI disk
+    (with pyproject's tmp_path_retention_policy, the suite's disk peak stays near one module's)."""
+    root = tmp_path_factory.mktemp("module")
+    yield lambda name: Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

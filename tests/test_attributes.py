@@ -244,9 +244,9 @@ def test_a_continuous_codes_chance_is_in_probability_like_its_effect():
 
 
 @pytest.fixture(scope="module")
-def faces(tmp_path_factory):
+def faces(module_tmp):
     """40 CelebA-like half-size faces with random attributes in list_attr_celeba.txt: 8 are held out."""
-    root = tmp_path_factory.mktemp("celeba")
+    root = module_tmp("celeba")
     write_images(root / "img_align_celeba", 40, (89, 109), "RGB", ".jpg")
     table = np.random.default_rng(0).integers(0, 2, (40, 40))
     lines = celeba_attribute_lines([f"{i:06d}.jpg" for i in range(40)], table)
@@ -255,10 +255,10 @@ def faces(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def face_run(tmp_path_factory, faces):
+def face_run(module_tmp, faces):
     """The celeba preset for 2 steps, with two small categorical codes and a continuous one (the metric
     reads both kinds), and an attribute classifier trained on 16 faces."""
-    root = tmp_path_factory.mktemp("face-run")
+    root = module_tmp("face-run")
     main(["train", "--preset", "celeba", "--data", str(faces), "--out", str(root / "run"), "--steps", "2",
           "--batch-size", "8", "--categorical", "3", "4", "--continuous", "1"])  # fmt: skip
     config = TrainConfig(dataset="celeba", data_dir=str(faces), image_size=32, channels=3)

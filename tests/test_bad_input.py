@@ -39,8 +39,8 @@ def fails(argv, capsys, *messages) -> str:
 
 
 @pytest.fixture(scope="module")
-def existing_run(tmp_path_factory, mnist_dir) -> Path:
-    out = tmp_path_factory.mktemp("existing") / "run"
+def existing_run(module_tmp, mnist_dir) -> Path:
+    out = module_tmp("existing") / "run"
     main(["train", "--data", str(mnist_dir), "--out", str(out), "--batch-size", "16", "--steps", "2"])
     return out
 

@@ -30,9 +30,9 @@ def metrics(run: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, mnist_dir):
+def run(module_tmp, mnist_dir):
     """6 steps, a checkpoint every 2, the last 2 kept."""
-    out = tmp_path_factory.mktemp("runs") / "run"
+    out = module_tmp("runs") / "run"
     main(train_args(mnist_dir, out, "--steps", "6", "--checkpoint-every", "2", "--keep-checkpoints", "2"))
     return out
 

@@ -16,8 +16,8 @@ def train_args(mnist_dir, out, *extra):
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, mnist_dir):
-    out = tmp_path_factory.mktemp("runs") / "run"
+def run(module_tmp, mnist_dir):
+    out = module_tmp("runs") / "run"
     main(train_args(mnist_dir, out, "--steps", "6", "--seed", "3"))
     return out
 

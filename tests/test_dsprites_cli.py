@@ -18,9 +18,9 @@ from infogan.run_folder import Run
 
 
 @pytest.fixture(scope="module")
-def sprites_file(tmp_path_factory):
+def sprites_file(module_tmp):
     """64 sprites spread over the grid, in the original file's layout."""
-    path = tmp_path_factory.mktemp("dsprites") / "subset.npz"
+    path = module_tmp("dsprites") / "subset.npz"
     dsprites.write_npz(path, np.arange(0, dsprites.NUM_IMAGES, dsprites.NUM_IMAGES // 64))
     return path
 

@@ -68,8 +68,8 @@ def test_two_split_source_uses_its_test_split(mnist_dir):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, mnist_dir):
-    root = tmp_path_factory.mktemp("evaluate")
+def trained(module_tmp, mnist_dir):
+    root = module_tmp("evaluate")
     run = root / "run"
     main(["train", "--data", str(mnist_dir), "--out", str(run), "--batch-size", "16", "--steps", "12",
           "--log-every", "4", "--eval-every", "5"])  # fmt: skip

@@ -30,8 +30,8 @@ LATENT = {"seed": 7, "categorical": [3], "continuous": [0.5, -1.25]}
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory, mnist_dir):
-    out = tmp_path_factory.mktemp("explore") / "run"
+def run_dir(module_tmp, mnist_dir):
+    out = module_tmp("explore") / "run"
     main(["train", "--data", str(mnist_dir), "--out", str(out), "--steps", "6", "--batch-size", "16"])
     return out
 

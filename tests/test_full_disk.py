@@ -53,8 +53,8 @@ def no_part_files(folder: Path) -> bool:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, mnist_dir) -> Path:
-    out = tmp_path_factory.mktemp("full") / "run"
+def trained(module_tmp, mnist_dir) -> Path:
+    out = module_tmp("full") / "run"
     main(["train", "--data", str(mnist_dir), "--out", str(out), "--batch-size", "16", "--steps", "2"])
     main(["sample", str(out)])
     return out

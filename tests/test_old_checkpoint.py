@@ -62,9 +62,9 @@ def without_values(node: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def old_run(tmp_path_factory) -> Path:
+def old_run(module_tmp) -> Path:
     """The fixture as a run folder, over the same 64 sprites it was trained on."""
-    folder = tmp_path_factory.mktemp("old")
+    folder = module_tmp("old")
     data = folder / "subset.npz"
     dsprites.write_npz(data, np.arange(0, dsprites.NUM_IMAGES, dsprites.NUM_IMAGES // 64))
     run = folder / "run"

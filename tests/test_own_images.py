@@ -27,18 +27,18 @@ from infogan.metrics.sample_quality import weak_features
 
 
 @pytest.fixture(scope="module")
-def photos(tmp_path_factory):
+def photos(module_tmp):
     """40 "female" and 24 "male" RGB photos of assorted sizes: the majority class holds 0.625."""
-    root = tmp_path_factory.mktemp("photos") / "faces"
+    root = module_tmp("photos") / "faces"
     write_images(root / "female", 40, (48, 40), "RGB", ".jpg")
     write_images(root / "male", 24, (40, 52), "RGB", ".jpg")
     return root
 
 
 @pytest.fixture(scope="module")
-def photo_run(tmp_path_factory, photos):
+def photo_run(module_tmp, photos):
     """README's training line for photos, at a budget of 6 steps."""
-    run = tmp_path_factory.mktemp("runs") / "faces"
+    run = module_tmp("runs") / "faces"
     main(["train", "--dataset", "folder", "--data", str(photos), "--image-size", "32", "--channels", "3",
           "--categorical", "2", "--steps", "6", "--batch-size", "16", "--out", str(run)])  # fmt: skip
     return run

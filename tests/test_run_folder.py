@@ -27,8 +27,8 @@ def train_args(mnist_dir, out, *extra):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, mnist_dir) -> Path:
-    out = tmp_path_factory.mktemp("folder") / "run"
+def trained(module_tmp, mnist_dir) -> Path:
+    out = module_tmp("folder") / "run"
     main(train_args(mnist_dir, out))
     return out
 

@@ -16,9 +16,9 @@ from infogan.selection import select_runs
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, mnist_dir) -> Path:
+def runs(module_tmp, mnist_dir) -> Path:
     """A folder of three 3-step runs, as a sweep leaves them, plus an exact copy of seed-0."""
-    root = tmp_path_factory.mktemp("select")
+    root = module_tmp("select")
     for seed in range(3):
         out = root / f"seed-{seed}"
         tiny = ["--data", str(mnist_dir), "--batch-size", "16", "--steps", "3"]

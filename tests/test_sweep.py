@@ -75,9 +75,9 @@ def test_a_sweep_stopped_by_ctrl_c_resumes_to_the_uninterrupted_weights(tmp_path
 
 
 @pytest.fixture(scope="module")
-def finished(tmp_path_factory, mnist_dir) -> Path:
+def finished(module_tmp, mnist_dir) -> Path:
     """A finished sweep of seeds 0, 1 and 2, two steps each."""
-    out = tmp_path_factory.mktemp("finished") / "sweep"
+    out = module_tmp("finished") / "sweep"
     main(sweep_args(mnist_dir, out, "--steps", "2"))
     return out
 
