@@ -27,6 +27,7 @@ from infogan.metrics.attributes import (
     real_reading,
     strongest,
     tied,
+    traits,
 )
 from infogan.metrics.code_effects import CategoryEffect, category_effect, category_effects, code_effects
 from infogan.metrics.domain_classifier import auc, rank_auc, save_classifier, train_classifier
@@ -223,6 +224,18 @@ def test_code_table_ties_codes_only_from_an_effect_of_a_quarter_above_chance():
     )
 
 
+def test_correlated_attributes_are_one_trait_transitively_and_a_constant_one_is_its_own():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 2, 1000)
+    noisy = np.where(rng.random(1000) < 0.1, 1 - a, a)  # r about 0.8 with a
+    b = np.where(rng.random(1000) < 0.1, 1 - noisy, noisy)  # r about 0.64 with a, 0.8 with noisy
+    independent = rng.integers(0, 2, 1000)
+    targets = np.stack([a, 1 - noisy, independent, np.zeros(1000, int), b], axis=1)  # anti-correlation counts too
+    labels = traits(targets)
+    assert labels[0] == labels[1] == labels[4]
+    assert len({labels[0], labels[2], labels[3]}) == 3
+
+
 def test_a_continuous_codes_chance_is_in_probability_like_its_effect():
     """cont0 raises Smiling by 0.05 from -1 to 1 on every face, give or take 0.01: a small effect, but far
     above what a shuffled traversal gives."""
@@ -275,12 +288,12 @@ def test_evaluate_reports_what_each_code_does_to_faces(face_run, faces, capsys):
     assert report["skipped"] == {} and report["metrics"] == {"attributes": list(report["values"])}
     values = report["values"]
     assert values["attribute_classifier_auc"] == pytest.approx(classifier.test_score)
-    assert 0 <= values["codes_tied"] <= 3
+    assert 0 <= values["traits_tied"] <= values["codes_tied"] <= 3
     codes = ("cat0", "cat1", "cont0")
     for code in codes:
         assert values[f"{code}_effect"] >= 0 and values[f"{code}_effect_chance"] >= 0
         assert 0.5 <= values[f"{code}_real_auc"] <= 1 and 0.5 <= values[f"{code}_real_auc_chance"] <= 1
-    assert len(values) == 2 + 4 * len(codes)
+    assert len(values) == 3 + 4 * len(codes)
     assert "cat1: " in report["notes"]["attributes"] and "on the 8 faces" in report["notes"]["attributes"]
     saved = json.loads((run / "attributes.json").read_text())
     assert saved["tied_at"] == TIED and list(saved["codes"]) == list(codes)

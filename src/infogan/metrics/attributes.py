@@ -12,7 +12,9 @@ sees, and Q still reads it. So the codes are read from two sides, each beside it
   partition (argmax) and the attribute; chance: the same with the attribute shuffled over the faces.
 
 A code is tied to an attribute when its effect is at least TIED (0.25 in probability) and above chance;
-`codes_tied` counts the different attributes tied to some code (the issue's aim: four or more).
+`codes_tied` counts the different attributes tied to some code (the issue's aim: four or more), and
+`traits_tied` the different traits among them: CelebA's attributes overlap (Wearing_Lipstick, Heavy_Makeup
+and Male; Smiling and High_Cheekbones), so attributes correlated on the real faces count as one trait.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import json
 
 import numpy as np
 import torch
+from scipy.sparse.csgraph import connected_components
 
 from infogan.data import load_dataset
 from infogan.errors import InfoGANError
@@ -42,6 +45,7 @@ from infogan.networks import InfoGAN
 
 TIED = 0.25  # effect in predicted probability from which a code is tied to an attribute
 SHOWN = 3  # attributes named per code in the report and the picture
+TRAIT_CORRELATION = 0.4  # |r| on the real faces from which two attributes are one trait (joined transitively)
 PERMUTATIONS = 200  # shuffles of the attribute over the real faces, for the chance level of AUC and NMI
 
 
@@ -96,6 +100,14 @@ def real_reading(scores: np.ndarray, targets: np.ndarray, rng: np.random.Generat
     if partition is not None:
         out.update(nmi=partition_nmi(partition, targets), nmi_chance=np.quantile(shuffled_nmi, 0.95, axis=0))
     return out
+
+
+def traits(targets: np.ndarray) -> np.ndarray:
+    """A trait label per attribute of (N, A) 0/1 `targets`: attributes whose |correlation| over the faces
+    reaches TRAIT_CORRELATION share a label, transitively; a constant attribute correlates with none."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        correlation = np.nan_to_num(np.corrcoef(targets.T.astype(float)), nan=0.0)
+    return connected_components(np.abs(correlation) >= TRAIT_CORRELATION, directed=False)[1]
 
 
 def q_scores(model: InfoGAN, images: torch.Tensor) -> dict[str, np.ndarray]:
@@ -220,7 +232,10 @@ def attributes(ctx: EvalContext) -> dict[str, float]:
         f"{real.name}; attribute classifier: {classifier.test_score:.3f} {classifier.score_name}"
     )
     values = {"attribute_classifier_auc": classifier.test_score}
-    values["codes_tied"] = float(len({name for name in ties.values() if name}))
+    names = {name for name in ties.values() if name}
+    trait = traits(targets)
+    values["codes_tied"] = float(len(names))
+    values["traits_tied"] = float(len({trait[classifier.attributes.index(name)] for name in names}))
     for code in table:
         top = strongest(table, code, 1)[0]
         row = table[code]["attributes"][top]
