@@ -10,19 +10,9 @@ import torch.nn.functional as F
 
 def shift(images: torch.Tensor, generator: torch.Generator, pixels: int = 2) -> torch.Tensor:
     """Translate each image by up to `pixels` in x and y, filling with the background (-1)."""
-    return shift_by(images, shift_offsets(len(images), generator, pixels), pixels)
-
-
-def shift_offsets(batch: int, generator: torch.Generator, pixels: int) -> torch.Tensor:
-    """Random offsets (2, B) in [0, 2 * pixels] for `shift_by`: (x, y) per image, `pixels` meaning no shift."""
-    return torch.randint(0, 2 * pixels + 1, (2, batch), generator=generator)
-
-
-def shift_by(images: torch.Tensor, offsets: torch.Tensor, pixels: int) -> torch.Tensor:
-    """Translate image i by offsets[:, i] - pixels (x, y), filling with the background (-1); differentiable."""
     height, width = images.shape[2:]
     padded = F.pad(images, (pixels,) * 4, value=-1.0)  # (B, C, H + 2p, W + 2p)
-    dx, dy = offsets.tolist()
+    dx, dy = torch.randint(0, 2 * pixels + 1, (2, len(images)), generator=generator).tolist()
     return torch.stack([image[:, y : y + height, x : x + width] for image, x, y in zip(padded, dx, dy, strict=True)])
 
 

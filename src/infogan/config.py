@@ -114,12 +114,6 @@ class TrainConfig:
     real_cluster_erase: int = option(
         0, "the IMSAT warps also blank a random square this many pixels a side (0: off)", BEYOND
     )
-    q_shift: int = option(
-        0, "Q reads G's images shifted by up to this many pixels either way (0: off; the trunk runs once more)", BEYOND
-    )
-    q_noise: float = option(
-        0.0, "Q reads G's images plus Gaussian noise of this std (images in [-1, 1]; 0: off)", BEYOND
-    )
     cr_weight: float = option(0.0, "alpha of InfoGAN-CR's contrastive regulariser on continuous codes (0: off)", BEYOND)
     cr_start: int = option(0, "step at which the contrastive regulariser starts (InfoGAN-CR, dSprites: 288000)", BEYOND)
     cr_gap: float = option(0.0, "progressive training: a pair's other codes differ by at least this, in [0, 1)", BEYOND)
@@ -191,8 +185,6 @@ class TrainConfig:
                 "real_cluster_weight",
                 "needs a categorical code",
             ),
-            (0 <= self.q_shift <= self.image_size // 4, "q_shift", "must lie in [0, --image-size / 4]"),
-            (0 <= self.q_noise <= 2, "q_noise", "must lie in [0, 2]"),
             (self.network in NETWORKS, "network", f"must be one of {', '.join(NETWORKS)}"),
             (
                 self.image_size in NETWORK_SIZES.get(self.network, (self.image_size,)),

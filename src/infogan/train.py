@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from infogan import contrastive, distributed, generate, imsat, precision, q_view
+from infogan import contrastive, distributed, generate, imsat, precision
 from infogan.config import SNAPSHOT_SHARE, TrainConfig
 from infogan.data import ImageData, batches, load_dataset, to_unit_range
 from infogan.distributed import Processes
@@ -96,12 +96,10 @@ def train_step(
     processes: Processes | None = None,
     step: int = 0,
     augmented: torch.Tensor | None = None,
-    view: q_view.QView | None = None,
 ) -> dict[str, torch.Tensor]:
     """One D update then --g-steps G updates on a batch of real images (B, C, H, W) in [-1, 1]; `step` (0-based)
     schedules the contrastive regulariser; `augmented`, a randomly warped copy of `real`, feeds the
-    real-image clustering term of --real-cluster-weight; `view`, the step's draw of --q-shift / --q-noise,
-    is what Q reads of the fake images instead of the images themselves.
+    real-image clustering term of --real-cluster-weight.
 
     Under torchrun each phase averages its gradients over `processes` before stepping.
     Returns detached losses: loss_d, loss_g (adversarial parts), nll (n_codes,) of the codes,
@@ -122,8 +120,7 @@ def train_step(
         loss_d = discriminator_loss(model.d_head(real_features).float(), model.d_head(fake_features).float())
         loss_d_total = loss_d
         if config.info_trains_trunk:
-            q_features = fake_features if view is None else model.trunk(view(fake.detach()))
-            info_d, _ = information_loss(full_precision(model.q_head(q_features)), latent, *weights)
+            info_d, _ = information_loss(full_precision(model.q_head(fake_features)), latent, *weights)
             loss_d_total = loss_d + info_d
         if imsat.active(config):  # beyond the paper: + w * (KL(Q(x) || Q(aug(x))) - I(x; c)) on real images
             loss_real_cluster = imsat.discriminator_term(model, real_features, augmented)
@@ -142,7 +139,7 @@ def train_step(
             with autocast:
                 fake = model.generator(latent.generator_input(model.spec))
         loss_g, nll, loss_cr, updated = _generator_update(
-            model, optimizers, latent, fake, config, processes, step, autocast, g_step == 0, view
+            model, optimizers, latent, fake, config, processes, step, autocast, train_cr_head=g_step == 0
         )
         updated_g += updated
         if loss_cr is not None:
@@ -161,18 +158,15 @@ def _generator_update(
     step: int,
     autocast: torch.autocast,
     train_cr_head: bool,
-    view: q_view.QView | None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, bool]:
     """One G update on `fake` = G(latent) (and Q's head when L_I does not train the trunk; InfoGAN-CR's
-    head H once per step, on `train_cr_head`; Q reads `view`(fake) when given): (loss_g, nll, loss_cr or
-    None, whether it stepped)."""
+    head H once per step, on `train_cr_head`): (loss_g, nll, loss_cr or None, whether it stepped)."""
     weights = (config.info_weight_cat, config.info_weight_cont)
     model.zero_grad(set_to_none=True)
     with autocast:
         features = model.trunk(fake)
         loss_g = generator_loss(model.d_head(features).float())
-        q_features = features if view is None else model.trunk(view(fake))
-        info_g, nll = information_loss(full_precision(model.q_head(q_features)), latent, *weights)
+        info_g, nll = information_loss(full_precision(model.q_head(features)), latent, *weights)
         loss_g_total = loss_g + info_g
     stepped = [optimizers["g"], *([] if config.info_trains_trunk else [optimizers["q"]])]
     inputs = [p for optimizer in stepped for p in _parameters(optimizer)]
@@ -400,9 +394,9 @@ class Trainer:
                 order = batches(self.data, config.batch_size, self.data_rng, processes.rank, processes.world_size)
                 for indices in order[position.batch_in_epoch :]:
                     start = time.perf_counter()
-                    real, latent, augmented, view = self.batch(indices)  # --- batch
+                    real, latent, augmented = self.batch(indices)  # --- batch
                     losses = train_step(  # --- step: (1) update D, (2) update G
-                        self.model, self.optimizers, real, latent, config, processes, position.step, augmented, view
+                        self.model, self.optimizers, real, latent, config, processes, position.step, augmented
                     )
                     self.window.add(losses)
                     position.step, position.batch_in_epoch = position.step + 1, position.batch_in_epoch + 1
@@ -439,15 +433,13 @@ class Trainer:
             )
         return self.finish()
 
-    def batch(self, indices: torch.Tensor) -> tuple[torch.Tensor, Latent, torch.Tensor | None, q_view.QView | None]:
-        """Real images (B, C, H, W) in [-1, 1], their latents, with the IMSAT term a warped copy and with
-        --q-shift / --q-noise what Q reads of the fakes; all come from this process's latent generator, in
-        that order."""
+    def batch(self, indices: torch.Tensor) -> tuple[torch.Tensor, Latent, torch.Tensor | None]:
+        """Real images (B, C, H, W) in [-1, 1], their latents and, with the IMSAT term, a warped copy; latents
+        and warps come from this process's latent generator, in that order."""
         real = to_unit_range(self.images[indices].to(self.device, non_blocking=True))
         latent = sample_latent(self.model.spec, self.config.batch_size, self.latent_rng, self.device)
         augmented = imsat.warped_copy(real, self.config, self.latent_rng) if imsat.active(self.config) else None
-        view = q_view.draw(self.config, self.latent_rng, self.device) if q_view.active(self.config) else None
-        return real, latent, augmented, view
+        return real, latent, augmented
 
     def epochs_done(self, epoch_batches: int) -> float:
         return self.position.epoch + self.position.batch_in_epoch / epoch_batches
